@@ -1,0 +1,31 @@
+import { HttpStatus } from '@nestjs/common';
+import { RuntimeErrorCode } from '@sagaflow/runtime';
+
+/** Every `code` the API can answer with. */
+export type ApiErrorCode =
+  RuntimeErrorCode | 'VALIDATION_FAILED' | 'OPTIMISTIC_LOCK_CONFLICT' | 'HTTP_ERROR' | 'INTERNAL';
+
+/** The one mapping from codes to statuses; a new code without an entry fails to compile. */
+export const HTTP_STATUS_BY_CODE: Record<ApiErrorCode, HttpStatus> = {
+  UNKNOWN_SAGA_TYPE: HttpStatus.BAD_REQUEST,
+  INVALID_SAGA_INPUT: HttpStatus.BAD_REQUEST,
+  VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
+  SAGA_NOT_FOUND: HttpStatus.NOT_FOUND,
+  DUPLICATE_DEFINITION: HttpStatus.INTERNAL_SERVER_ERROR,
+  OPTIMISTIC_LOCK_CONFLICT: HttpStatus.CONFLICT,
+  HTTP_ERROR: HttpStatus.BAD_REQUEST,
+  INTERNAL: HttpStatus.INTERNAL_SERVER_ERROR,
+};
+
+export interface FieldProblem {
+  readonly field: string;
+  readonly messages: readonly string[];
+}
+
+/** The JSON body of every error response. */
+export interface ApiErrorBody {
+  readonly statusCode: number;
+  readonly code: ApiErrorCode;
+  readonly message: string;
+  readonly errors?: readonly FieldProblem[];
+}

@@ -1,0 +1,47 @@
+import { HandlerContext, ParticipantFailure } from '@sagaflow/participant';
+import { PoolClient } from 'pg';
+
+/**
+ * Every sample participant appends one row per effect it applies, in the handler's
+ * transaction and with no unique constraint: a duplicate effect would show as a second row,
+ * which is exactly what the crash tests count.
+ */
+export async function ensureLedger(client: PoolClient, schema: string): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await client.query(`
+    CREATE TABLE IF NOT EXISTS ${schema}.effect_ledger (
+      id bigserial PRIMARY KEY,
+      saga_id uuid NOT NULL,
+      step text NOT NULL,
+      kind text NOT NULL,
+      command_type text NOT NULL,
+      detail jsonb NOT NULL DEFAULT '{}',
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+}
+
+export async function recordEffect(
+  schema: string,
+  ctx: HandlerContext,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  const { sagaId, step, kind, commandType } = ctx.command;
+  await ctx.tx.query(
+    `INSERT INTO ${schema}.effect_ledger (saga_id, step, kind, command_type, detail) VALUES ($1, $2, $3, $4, $5)`,
+    [sagaId, step, kind, commandType, JSON.stringify(detail)],
+  );
+}
+
+/**
+ * `FAIL_COMMANDS=inventory.reserve,payment.charge` makes these command types fail with a
+ * business rejection, so demos and tests can fail any step on purpose.
+ */
+export function failIfTold(ctx: HandlerContext, env: NodeJS.ProcessEnv = process.env): void {
+  const told = (env.FAIL_COMMANDS ?? '').split(',').map((s) => s.trim());
+  if (told.includes(ctx.command.commandType)) {
+    throw ParticipantFailure.rejected(
+      'simulated-failure',
+      `${ctx.command.commandType} was told to fail (FAIL_COMMANDS)`,
+    );
+  }
+}

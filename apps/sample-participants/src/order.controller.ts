@@ -1,0 +1,26 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { participantRpcFailure, ParticipantFailure, SagaflowContext } from '@sagaflow/participant';
+import { PayloadOf, ReplyOf } from '@sagaflow/saga-dsl';
+import { ConfirmOrder } from '@sagaflow/sample-order';
+import { failIfTold, recordEffect } from './effect-ledger';
+
+export const ORDER_SCHEMA = 'sample_order';
+
+/** The order service is a NestJS microservice: its handler is an ordinary `@MessagePattern`. */
+@Controller()
+export class OrderController {
+  @MessagePattern(ConfirmOrder.type)
+  async confirm(
+    @Payload() { orderId, chargeId }: PayloadOf<typeof ConfirmOrder>,
+    @Ctx() ctx: SagaflowContext,
+  ): Promise<ReplyOf<typeof ConfirmOrder>> {
+    try {
+      failIfTold({ command: ctx.command, tx: ctx.tx });
+    } catch (error) {
+      throw participantRpcFailure(error as ParticipantFailure);
+    }
+    await recordEffect(ORDER_SCHEMA, { command: ctx.command, tx: ctx.tx }, { orderId, chargeId });
+    return { confirmedAt: new Date().toISOString() };
+  }
+}

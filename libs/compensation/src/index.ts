@@ -1,0 +1,2 @@
+export * from './completed-step';
+export * from './plan-compensation';

@@ -1,0 +1,2 @@
+export * from './sagaflow-config';
+export * from './crash-point';

@@ -1,0 +1,6 @@
+export * from './saga-instance';
+export * from './saga-event';
+export * from './decision';
+export * from './engine-error';
+export { decide } from './decide';
+export { commandMessageId, idempotencyKey } from './commands';

@@ -1,0 +1,74 @@
+import { CompletedStep } from '@sagaflow/compensation';
+
+/** Every status a saga instance can have; mirrored by a CHECK constraint in the migrations. */
+export const SAGA_STATUSES = [
+  'running',
+  'compensating',
+  'completed',
+  'compensated',
+  'failed',
+] as const;
+export type SagaStatus = (typeof SAGA_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly SagaStatus[] = ['completed', 'compensated'];
+
+export type CommandKind = 'forward' | 'compensate';
+
+/** Why a saga stopped going forward (or stopped altogether). */
+export interface SagaFailure {
+  readonly step: string;
+  readonly kind: CommandKind;
+  readonly type: string;
+  readonly message: string;
+}
+
+interface SagaInstanceBase {
+  readonly id: string;
+  readonly sagaType: string;
+  readonly sagaVersion: number;
+  /** Optimistic-lock version: 1 after start, +1 per applied transition. */
+  readonly version: number;
+  readonly businessKey: string | null;
+  readonly data: unknown;
+  /** Forward steps that succeeded, in order, with their reply logs. */
+  readonly completed: readonly CompletedStep[];
+}
+
+export interface RunningSaga extends SagaInstanceBase {
+  readonly status: 'running';
+  readonly currentStep: number;
+  readonly attempt: number;
+}
+
+export interface CompensatingSaga extends SagaInstanceBase {
+  readonly status: 'compensating';
+  /** The step being undone now. */
+  readonly currentStep: number;
+  readonly attempt: number;
+  /** Steps still to undo after the current one, in order. */
+  readonly remaining: readonly number[];
+  readonly cause: SagaFailure;
+}
+
+export interface CompletedSaga extends SagaInstanceBase {
+  readonly status: 'completed';
+}
+
+export interface CompensatedSaga extends SagaInstanceBase {
+  readonly status: 'compensated';
+  readonly cause: SagaFailure;
+}
+
+/** Waiting for an operator: a post-pivot step or a compensation exhausted its attempts. */
+export interface FailedSaga extends SagaInstanceBase {
+  readonly status: 'failed';
+  readonly failedStep: number;
+  readonly cause: SagaFailure;
+}
+
+export type SagaInstance =
+  RunningSaga | CompensatingSaga | CompletedSaga | CompensatedSaga | FailedSaga;
+export type ActiveSaga = RunningSaga | CompensatingSaga;
+
+export function isTerminal(instance: SagaInstance): boolean {
+  return TERMINAL_STATUSES.includes(instance.status);
+}

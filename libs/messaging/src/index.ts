@@ -1,0 +1,3 @@
+export * from './wire-contract';
+export * from './codec';
+export * from './kafka-client';

@@ -1,0 +1,6 @@
+export * from './participant-failure';
+export * from './processed-command.store';
+export * from './command-handler';
+export * from './command-processor';
+export * from './participant-service';
+export * from './nest-transport';

@@ -1,0 +1,16 @@
+import { Sql } from './sql';
+
+/** Processed message ids per consumer: the dedupe half of effectively-once processing. */
+export class InboxRepository {
+  /** Records the ids; returns those not seen before (the rest are duplicates to drop). */
+  async recordNew(sql: Sql, consumer: string, messageIds: readonly string[]): Promise<Set<string>> {
+    if (messageIds.length === 0) return new Set();
+    const rows = await sql.rows<{ message_id: string }>(
+      `INSERT INTO inbox_message (consumer, message_id)
+       SELECT $1, id FROM unnest($2::text[]) AS id
+       ON CONFLICT DO NOTHING RETURNING message_id`,
+      [consumer, [...new Set(messageIds)]],
+    );
+    return new Set(rows.map((r) => r.message_id));
+  }
+}

@@ -1,0 +1,83 @@
+import { CompletedStep } from '@sagaflow/compensation';
+import { SagaFailure, SagaInstance, SagaStatus } from '@sagaflow/engine';
+
+/** The columns of `saga_instance` the engine state maps onto. */
+export interface SagaInstanceRow {
+  readonly id: string;
+  readonly saga_type: string;
+  readonly saga_version: number;
+  readonly status: SagaStatus;
+  readonly current_step: number | null;
+  readonly attempt: number | null;
+  readonly data: unknown;
+  readonly state: StoredState;
+  readonly last_error: SagaFailure | null;
+  readonly business_key: string | null;
+  readonly version: number;
+  readonly created_at?: Date;
+  readonly updated_at?: Date;
+}
+
+/** The parts of the state that only the engine reads, kept together in one jsonb column. */
+interface StoredState {
+  readonly completed: readonly CompletedStep[];
+  readonly remaining?: readonly number[];
+  readonly failedStep?: number;
+}
+
+export function toInstance(row: SagaInstanceRow): SagaInstance {
+  const base = {
+    id: row.id,
+    sagaType: row.saga_type,
+    sagaVersion: row.saga_version,
+    version: row.version,
+    businessKey: row.business_key,
+    data: row.data,
+    completed: row.state.completed,
+  };
+  switch (row.status) {
+    case 'running':
+      return { ...base, status: 'running', currentStep: row.current_step!, attempt: row.attempt! };
+    case 'compensating':
+      return {
+        ...base,
+        status: 'compensating',
+        currentStep: row.current_step!,
+        attempt: row.attempt!,
+        remaining: row.state.remaining ?? [],
+        cause: row.last_error!,
+      };
+    case 'completed':
+      return { ...base, status: 'completed' };
+    case 'compensated':
+      return { ...base, status: 'compensated', cause: row.last_error! };
+    case 'failed':
+      return {
+        ...base,
+        status: 'failed',
+        failedStep: row.state.failedStep!,
+        cause: row.last_error!,
+      };
+  }
+}
+
+export function toRow(instance: SagaInstance): SagaInstanceRow {
+  const active = instance.status === 'running' || instance.status === 'compensating';
+  return {
+    id: instance.id,
+    saga_type: instance.sagaType,
+    saga_version: instance.sagaVersion,
+    status: instance.status,
+    current_step: active ? instance.currentStep : null,
+    attempt: active ? instance.attempt : null,
+    data: instance.data,
+    state: {
+      completed: instance.completed,
+      ...(instance.status === 'compensating' ? { remaining: instance.remaining } : {}),
+      ...(instance.status === 'failed' ? { failedStep: instance.failedStep } : {}),
+    },
+    last_error: 'cause' in instance ? instance.cause : null,
+    business_key: instance.businessKey,
+    version: instance.version,
+  };
+}

@@ -1,0 +1,54 @@
+import { FieldError } from '@sagaflow/saga-dsl';
+
+/** Every code the runtime raises; the admin API maps each to one HTTP status. */
+export type RuntimeErrorCode =
+  'UNKNOWN_SAGA_TYPE' | 'INVALID_SAGA_INPUT' | 'SAGA_NOT_FOUND' | 'DUPLICATE_DEFINITION';
+
+export abstract class SagaRuntimeError extends Error {
+  abstract readonly code: RuntimeErrorCode;
+}
+
+export class UnknownSagaTypeError extends SagaRuntimeError {
+  readonly code = 'UNKNOWN_SAGA_TYPE';
+
+  constructor(sagaType: string, known: readonly string[]) {
+    super(
+      `no saga definition named "${sagaType}" is registered; known types: ${known.join(', ') || '(none)'}. Check the name, or register the definition in the orchestrator and the admin API.`,
+    );
+    this.name = 'UnknownSagaTypeError';
+  }
+}
+
+export class InvalidSagaInputError extends SagaRuntimeError {
+  readonly code = 'INVALID_SAGA_INPUT';
+
+  constructor(
+    sagaType: string,
+    readonly errors: readonly FieldError[],
+  ) {
+    super(
+      `input of saga "${sagaType}" is invalid: ${errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`,
+    );
+    this.name = 'InvalidSagaInputError';
+  }
+}
+
+export class SagaNotFoundError extends SagaRuntimeError {
+  readonly code = 'SAGA_NOT_FOUND';
+
+  constructor(id: string) {
+    super(`no saga instance with id ${id}`);
+    this.name = 'SagaNotFoundError';
+  }
+}
+
+export class DuplicateDefinitionError extends SagaRuntimeError {
+  readonly code = 'DUPLICATE_DEFINITION';
+
+  constructor(name: string, version: number) {
+    super(
+      `saga "${name}" v${version} is registered twice: each name and version must be defined once.`,
+    );
+    this.name = 'DuplicateDefinitionError';
+  }
+}

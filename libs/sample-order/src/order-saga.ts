@@ -1,0 +1,55 @@
+import { defineSaga } from '@sagaflow/saga-dsl';
+import { z } from 'zod';
+import {
+  ChargePayment,
+  ConfirmOrder,
+  ReleaseCredit,
+  ReleaseInventory,
+  ReserveCredit,
+  ReserveInventory,
+} from './order-commands';
+
+export const OrderInput = z.object({
+  orderId: z.string().min(1).max(100),
+  customerId: z.string().min(1).max(100),
+  sku: z.string().min(1).max(100),
+  quantity: z.number().int().positive().max(1000),
+  amount: z.number().positive().max(1_000_000),
+  card: z.string().regex(/^\d{12,19}$/, 'card must be 12 to 19 digits'),
+});
+export type OrderInput = z.infer<typeof OrderInput>;
+
+/**
+ * The sample order saga: reserve credit → reserve inventory → charge payment (the pivot)
+ * → confirm order (retriable). A failure up to the charge undoes the reservations in reverse.
+ */
+export const orderSaga = defineSaga({ name: 'order', version: 1, input: OrderInput })
+  .step('reserveCredit', {
+    command: ReserveCredit,
+    payload: (o) => ({ orderId: o.orderId, customerId: o.customerId, amount: o.amount }),
+    onReply: (o, r) => ({ ...o, creditReservationId: r.reservationId }),
+    compensate: {
+      command: ReleaseCredit,
+      payload: (_o, log) => ({ reservationId: log.reservationId }),
+    },
+  })
+  .step('reserveInventory', {
+    command: ReserveInventory,
+    payload: (o) => ({ orderId: o.orderId, sku: o.sku, quantity: o.quantity }),
+    onReply: (o, r) => ({ ...o, inventoryReservationId: r.reservationId }),
+    compensate: {
+      command: ReleaseInventory,
+      payload: (_o, log) => ({ reservationId: log.reservationId }),
+    },
+  })
+  .pivot('chargePayment', {
+    command: ChargePayment,
+    payload: (o) => ({ orderId: o.orderId, amount: o.amount, card: o.card }),
+    onReply: (o, r) => ({ ...o, chargeId: r.chargeId }),
+  })
+  .retriable('confirmOrder', {
+    command: ConfirmOrder,
+    payload: (o) => ({ orderId: o.orderId, chargeId: o.chargeId }),
+    onReply: (o, r) => ({ ...o, confirmedAt: r.confirmedAt }),
+  })
+  .build();
