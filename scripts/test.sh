@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test, on a fresh machine: `npm test`. Installs dependencies, checks PostgreSQL and
+# Redis, starts a local Kafka broker (unless KAFKA_BROKERS is set), then runs the static
+# checks, the pure unit tier and the integration/end-to-end tier against the real services.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+started=$(date +%s)
+
+ensure_node_modules
+preflight
+trap stop_kafka_if_started EXIT
+ensure_kafka
+
+say "static checks: types, lint, format"
+npm run -s typecheck
+npm run -s lint
+npm run -s format:check
+
+say "build"
+npm run -s build
+
+say "unit tier (pure core, DSL, type tests)"
+npx jest --selectProjects unit
+
+say "integration and end-to-end tier (PostgreSQL, Kafka, processes)"
+npx jest --selectProjects integration --runInBand
+
+say "all tests passed in $(($(date +%s) - started)) s"
