@@ -12,10 +12,11 @@ preflight
 trap stop_kafka_if_started EXIT
 ensure_kafka
 
-say "static checks: types, lint, format"
+say "static checks: types, lint, format, docker compose config"
 npm run -s typecheck
 npm run -s lint
 npm run -s format:check
+bash scripts/check-compose.sh
 
 say "build"
 npm run -s build

@@ -79,11 +79,15 @@ export function decodeReply(raw: Buffer | string | null): Decoded<ReplyEnvelope>
 
 function decode<T>(schema: z.ZodType<T>, raw: Buffer | string | null, what: string): Decoded<T> {
   if (raw === null) return malformed(`${what} has no body`);
+  const text = raw.toString();
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString());
+    json = JSON.parse(text);
   } catch {
     return malformed(`${what} body is not JSON`);
+  }
+  if (text.includes('u0000') && containsNul(json)) {
+    return malformed(`${what} contains a NUL character (\\u0000), which PostgreSQL cannot store`);
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
@@ -95,6 +99,16 @@ function decode<T>(schema: z.ZodType<T>, raw: Buffer | string | null, what: stri
     `${what} envelope is invalid: ${errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`,
     errors,
   );
+}
+
+/** PostgreSQL text and jsonb cannot hold U+0000, so such a message could never be stored. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+  }
+  return false;
 }
 
 function malformed(reason: string, errors: readonly FieldError[] = []): Decoded<never> {

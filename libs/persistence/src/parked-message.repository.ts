@@ -14,6 +14,14 @@ export interface ParkedMessage {
   readonly sagaId: string | null;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000; a parked message must still be stored, so NUL becomes
+ * U+FFFD here. The exact bytes stay addressable in Kafka by topic, partition and offset.
+ */
+function storable<T extends string | null>(value: T): T {
+  return (value === null ? value : value.replaceAll('\u0000', '\uFFFD')) as T;
+}
+
 export class ParkedMessageRepository {
   async park(sql: Sql, messages: readonly ParkedMessage[]): Promise<void> {
     if (messages.length === 0) return;
@@ -21,9 +29,11 @@ export class ParkedMessageRepository {
       topic: m.topic,
       partition: m.partition,
       kafka_offset: m.offset,
-      message_key: m.key,
-      headers: m.headers,
-      body: m.body,
+      message_key: storable(m.key),
+      headers: Object.fromEntries(
+        Object.entries(m.headers).map(([k, v]) => [storable(k), storable(v)]),
+      ),
+      body: storable(m.body),
       reason_code: m.reasonCode,
       reason: m.reason,
       saga_id: m.sagaId,
