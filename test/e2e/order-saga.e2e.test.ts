@@ -141,6 +141,19 @@ describe('order saga end to end', () => {
       .set('content-type', 'application/json')
       .send('{not json')
       .expect(400);
+
+    // PostgreSQL cannot store U+0000: refused while parsing, never a 500 at the INSERT.
+    const nul = JSON.stringify({
+      sagaType: 'order',
+      idempotencyKey: 'nul',
+      input: { ...order('6'), orderId: 'a\u0000b' },
+    });
+    const refused = await request(stack.apiUrl)
+      .post('/sagas')
+      .set('content-type', 'application/json')
+      .send(nul)
+      .expect(400);
+    expect(refused.body.message).toContain('NUL');
   });
 
   it('answers 404 for an unknown saga and 400 for a malformed id', async () => {
