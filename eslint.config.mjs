@@ -28,7 +28,7 @@ const infrastructure = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/docs/.generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -78,22 +78,10 @@ describe('orchestrator crash recovery', () => {
   /** Each (saga, step, kind) at most once in every ledger, and exactly the effects each outcome implies. */
   async function expectEffectsExactlyOnce(expected: Map<string, string>): Promise<void> {
     const ids = [...expected.keys()];
-    for (const schema of LEDGERS) {
-      const dup = await db.query(
-        `SELECT saga_id, step, kind, count(*)::int AS n FROM ${schema}.effect_ledger WHERE saga_id = ANY($1::uuid[]) GROUP BY 1, 2, 3 HAVING count(*) > 1`,
-        [ids],
-      );
-      expect({ schema, duplicates: dup.rows }).toEqual({ schema, duplicates: [] });
-    }
-    const effects = await db.query<{ saga_id: string; effects: string[] }>(
-      `SELECT saga_id, array_agg(step || ':' || kind ORDER BY step, kind) AS effects FROM (
-         ${LEDGERS.map((s) => `SELECT saga_id, step, kind FROM ${s}.effect_ledger`).join(' UNION ALL ')}
-       ) e WHERE saga_id = ANY($1::uuid[]) GROUP BY saga_id`,
-      [ids],
-    );
     const completed = [
       'chargePayment:forward',
       'confirmOrder:forward',
+      'notifyCustomer:forward',
       'reserveCredit:forward',
       'reserveInventory:forward',
     ];
@@ -103,6 +91,32 @@ describe('orchestrator crash recovery', () => {
       'reserveInventory:compensate',
       'reserveInventory:forward',
     ];
+    // A completed saga's notification is sent as it completes and applied a little later.
+    const effects = await eventually(
+      'every completed saga to have notified its customer',
+      async () => {
+        const result = await db.query<{ saga_id: string; effects: string[] }>(
+          `SELECT saga_id, array_agg(step || ':' || kind ORDER BY step, kind) AS effects FROM (
+             ${LEDGERS.map((s) => `SELECT saga_id, step, kind FROM ${s}.effect_ledger`).join(' UNION ALL ')}
+           ) e WHERE saga_id = ANY($1::uuid[]) GROUP BY saga_id`,
+          [ids],
+        );
+        const notified = result.rows.every(
+          (r) =>
+            expected.get(r.saga_id) !== 'completed' || r.effects.includes('notifyCustomer:forward'),
+        );
+        return notified && result.rows.length === ids.length ? result : undefined;
+      },
+      60_000,
+      250,
+    );
+    for (const schema of LEDGERS) {
+      const dup = await db.query(
+        `SELECT saga_id, step, kind, count(*)::int AS n FROM ${schema}.effect_ledger WHERE saga_id = ANY($1::uuid[]) GROUP BY 1, 2, 3 HAVING count(*) > 1`,
+        [ids],
+      );
+      expect({ schema, duplicates: dup.rows }).toEqual({ schema, duplicates: [] });
+    }
     for (const row of effects.rows) {
       expect({ saga: row.saga_id, effects: row.effects }).toEqual({
         saga: row.saga_id,

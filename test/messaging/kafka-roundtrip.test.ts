@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { SagaInstance } from '@sagaflow/engine';
-import { HEADERS, PROTOCOL, ReplyEnvelope } from '@sagaflow/messaging';
+import { CommandEnvelope, HEADERS, PROTOCOL, ReplyEnvelope } from '@sagaflow/messaging';
+import { defineSaga } from '@sagaflow/saga-dsl';
+import {
+  ChargePayment,
+  OrderInput,
+  ReleaseCredit,
+  ReleaseInventory,
+  ReserveCredit,
+  ReserveInventory,
+} from '@sagaflow/sample-order';
 import { DECLINED_CARD } from '../../apps/sample-participants/src/payment.participant';
 import { CREDIT_SCHEMA } from '../../apps/sample-participants/src/credit.participant';
+import { INVENTORY_SCHEMA } from '../../apps/sample-participants/src/inventory.participant';
 import {
   countRows,
   LedgerEffect,
@@ -12,7 +22,44 @@ import {
 } from '../support/fixtures';
 import { eventually } from '../support/infrastructure';
 
+/** The steps of the sample order saga that await a reply; `notifyCustomer` follows them. */
 const STEPS = ['reserveCredit', 'reserveInventory', 'chargePayment', 'confirmOrder'];
+const COMPLETED_EFFECTS = [
+  'credit:forward:credit.reserve',
+  'inventory:forward:inventory.reserve',
+  'payment:forward:payment.charge',
+  'order:forward:order.confirm',
+  'order:forward:order.notify-customer',
+];
+
+/**
+ * The sample order saga's first two steps, with a reserveInventory that gives up after
+ * 500 ms without a reply and compensates (the sample waits 30 s and retries).
+ */
+const impatientOrder = defineSaga({ name: 'order-impatient', version: 1, input: OrderInput })
+  .step('reserveCredit', {
+    command: ReserveCredit,
+    payload: (o) => ({ orderId: o.orderId, customerId: o.customerId, amount: o.amount }),
+    compensate: {
+      command: ReleaseCredit,
+      payload: (o, log) => ({ orderId: o.orderId, reservationId: log?.reservationId }),
+    },
+  })
+  .step('reserveInventory', {
+    command: ReserveInventory,
+    payload: (o) => ({ orderId: o.orderId, sku: o.sku, quantity: o.quantity }),
+    compensate: {
+      command: ReleaseInventory,
+      payload: (o, log) => ({ orderId: o.orderId, reservationId: log?.reservationId }),
+    },
+    timeout: '500ms',
+    onTimeout: 'compensate',
+  })
+  .pivot('chargePayment', {
+    command: ChargePayment,
+    payload: (o) => ({ orderId: o.orderId, amount: o.amount, card: o.card }),
+  })
+  .build();
 
 /** The ledger reduced to what the assertions compare: who did what, in the order it happened. */
 const effects = (ledger: readonly LedgerEffect[]) =>
@@ -28,7 +75,7 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
   let stack: OrderStack;
 
   beforeAll(async () => {
-    stack = await OrderStack.start({ partitions: 3 });
+    stack = await OrderStack.start({ partitions: 3, definitions: [impatientOrder] });
   });
 
   afterAll(async () => {
@@ -50,6 +97,33 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
     return eventually(`reply consumer ${counter} to reach ${target}`, async () =>
       stack.replies.totals[counter] >= target ? { ...stack.replies.totals } : undefined,
     );
+  }
+
+  /** Waits until the consumer group has committed every message of the topic (all processed). */
+  async function consumedAll(groupId: string, topic: string): Promise<void> {
+    const admin = stack.kafka.admin();
+    await admin.connect();
+    try {
+      await eventually(`${groupId} to consume all of ${topic}`, async () => {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const done = ends.every((end) => {
+          const at = committed!.partitions.find((p) => p.partition === end.partition)?.offset;
+          return end.high === '0' || at === end.high;
+        });
+        return done ? true : undefined;
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Waits until the ledger of the saga holds `count` effects, then returns it. */
+  function ledgerOf(sagaId: string, count: number): Promise<LedgerEffect[]> {
+    return eventually(`${count} effects of saga ${sagaId}`, async () => {
+      const ledger = await stack.ledger(sagaId);
+      return ledger.length >= count ? ledger : undefined;
+    });
   }
 
   function realReply(sagaId: string, step: string): Promise<TappedReply> {
@@ -76,6 +150,7 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
     const started = await stack.start({ amount: 250, quantity: 3 });
     const done = await stack.waitFor(started.id, 'completed');
 
+    // One version per applied reply; the notification at the end is sent, not awaited.
     expect(done.version).toBe(1 + STEPS.length);
     expect(done.data).toMatchObject({
       ...(started.data as object),
@@ -93,8 +168,13 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
         ['reply.received', step, 'forward', 'reply'],
         ...(i + 1 < STEPS.length ? [['command.sent', STEPS[i + 1], 'forward', 'reply']] : []),
       ]),
+      ['command.sent', 'notifyCustomer', 'forward', 'reply'],
       ['saga.completed', null, null, 'reply'],
     ]);
+    expect(journal.find((e) => e.step === 'notifyCustomer')!.detail).toMatchObject({
+      commandType: 'order.notify-customer',
+      expectsReply: false,
+    });
     // Each applied reply is journaled with the version it produced.
     expect(
       journal.filter((e) => e.type === 'reply.received').map((e) => e.instanceVersion),
@@ -103,12 +183,15 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
     await eventually('the outbox to drain', async () =>
       (await stack.outboxBacklog()) === 0 ? true : undefined,
     );
-    expect(effects(await stack.ledger(started.id))).toEqual([
-      'credit:forward:credit.reserve',
-      'inventory:forward:inventory.reserve',
-      'payment:forward:payment.charge',
-      'order:forward:order.confirm',
-    ]);
+    expect(effects(await ledgerOf(started.id, COMPLETED_EFFECTS.length))).toEqual(
+      COMPLETED_EFFECTS,
+    );
+    // Nothing is left armed: the step timeouts and the deadline went with the saga.
+    expect(
+      await countRows(stack.dataSource, 'SELECT 1 FROM saga_timer WHERE saga_id = $1', [
+        started.id,
+      ]),
+    ).toBe(0);
   });
 
   it('compensates the reservations in reverse order when the pivot (payment) is declined', async () => {
@@ -127,9 +210,21 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
       'credit:compensate:credit.release',
     ]);
     // The compensations undo exactly the reservations the forward steps made.
-    const data = done.data as { creditReservationId: string; inventoryReservationId: string };
-    expect(ledger[2]!.detail).toEqual({ reservationId: data.inventoryReservationId });
-    expect(ledger[3]!.detail).toEqual({ reservationId: data.creditReservationId });
+    const data = done.data as {
+      orderId: string;
+      creditReservationId: string;
+      inventoryReservationId: string;
+    };
+    expect(ledger[2]!.detail).toEqual({
+      reservationId: data.inventoryReservationId,
+      orderId: data.orderId,
+      released: 1,
+    });
+    expect(ledger[3]!.detail).toEqual({
+      reservationId: data.creditReservationId,
+      orderId: data.orderId,
+      released: 1,
+    });
     const { rows } = await stack.participantPool.query(
       `SELECT status FROM ${CREDIT_SCHEMA}.reservation WHERE id = $1`,
       [data.creditReservationId],
@@ -169,7 +264,10 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
       const saga = await stack.start();
       await stack.relay.relayOnce(); // only reserveCredit goes out: the saga then waits for reserveInventory
       const atInventory = await stack.waitFor(saga.id, 'running', (i) => i.version === 2);
-      expect(atInventory).toMatchObject({ currentStep: 1, attempt: 1 });
+      expect(atInventory).toMatchObject({
+        stage: 1,
+        pending: [{ step: 1, attempt: 1, waiting: 'reply' }],
+      });
       const original = await realReply(saga.id, 'reserveCredit');
       const journalBefore = await stack.journal(saga.id);
 
@@ -340,12 +438,7 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
     await stack.waitFor(saga.id, 'completed');
     // The participant replayed its stored reply (same reply id) for the copy; the inbox dropped it.
     await totalsReach('duplicates', before.duplicates + 1);
-    expect(effects(await stack.ledger(saga.id))).toEqual([
-      'credit:forward:credit.reserve',
-      'inventory:forward:inventory.reserve',
-      'payment:forward:payment.charge',
-      'order:forward:order.confirm',
-    ]);
+    expect(effects(await ledgerOf(saga.id, COMPLETED_EFFECTS.length))).toEqual(COMPLETED_EFFECTS);
     const replies = await eventually('both reserveCredit replies on the tap', async () => {
       const found = stack.tappedReplies(saga.id).filter((t) => t.reply!.step === 'reserveCredit');
       return found.length >= 2 ? found : undefined;
@@ -359,6 +452,121 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
         [saga.id],
       ),
     ).toBe(1);
+  });
+
+  it('sends the notification at the end without awaiting a reply: the participant applies it once (even published twice) and never answers it', async () => {
+    const ignoredBefore = stack.replies.totals.ignored;
+    const { saga, row } = await withRelayPaused(async () => {
+      const saga = await stack.start();
+      // Relay by hand until the notification is in the outbox; the saga completed with it.
+      const row = await eventually('the notifyCustomer command in the outbox', async () => {
+        const [found] = await stack.dataSource.query(
+          `SELECT topic, message_key, headers, body FROM outbox_message
+            WHERE message_key = $1 AND body->>'step' = 'notifyCustomer'`,
+          [saga.id],
+        );
+        if (!found) await stack.relay.relayOnce();
+        return found as
+          | { topic: string; message_key: string; headers: Record<string, string>; body: unknown }
+          | undefined;
+      });
+      expect(await stack.load(saga.id)).toMatchObject({ status: 'completed', version: 5 });
+      expect(row.topic).toBe(`${stack.topicPrefix}order.commands`);
+      expect(row.body).toMatchObject({
+        messageId: `${saga.id}:notifyCustomer:forward:1`,
+        kind: 'forward',
+        attempt: 1,
+        commandType: 'order.notify-customer',
+        expectsReply: false,
+        compensates: null,
+        payload: { orderId: expect.any(String), template: 'order-confirmed' },
+      } satisfies Partial<CommandEnvelope>);
+      // A copy goes out first; the relay then publishes the original.
+      await stack.producer.send({
+        topic: row.topic,
+        acks: -1,
+        messages: [{ key: row.message_key, value: JSON.stringify(row.body), headers: row.headers }],
+      });
+      return { saga, row };
+    });
+
+    const ledger = await ledgerOf(saga.id, COMPLETED_EFFECTS.length);
+    // Both copies consumed by the order service, and whatever it replied read by the tap.
+    await consumedAll(`${stack.topicPrefix}sample-order`, row.topic);
+    await consumedAll(`${stack.topicPrefix}test-tap`, stack.replyTopic);
+
+    expect(effects(await stack.ledger(saga.id))).toEqual(COMPLETED_EFFECTS);
+    expect(ledger.at(-1)!.detail).toEqual({ email: 'order-confirmed' });
+    expect(stack.tappedReplies(saga.id).map((t) => t.reply!.step)).toEqual(STEPS);
+    expect(stack.replies.totals.ignored).toBe(ignoredBefore);
+    expect((await stack.journal(saga.id)).filter((e) => e.type === 'reply.ignored')).toEqual([]);
+  });
+
+  it('compensates a reservation whose reply came too late: the release has no log, the participant undoes by its own record (forwardReply)', async () => {
+    const slowSku = `SLOW-${randomUUID().slice(0, 8)}`;
+    stack.beforeHandle = async (command, payload) => {
+      if (
+        command.commandType === 'inventory.reserve' &&
+        (payload as { sku: string }).sku === slowSku
+      )
+        await new Promise((r) => setTimeout(r, 2000));
+    };
+    let done: SagaInstance;
+    try {
+      const saga = await stack.start({ sku: slowSku }, 'order-impatient');
+      done = await stack.waitFor(saga.id, 'compensated');
+    } finally {
+      stack.beforeHandle = null;
+    }
+
+    expect(done).toMatchObject({
+      cause: { step: 'reserveInventory', kind: 'forward', type: 'timeout' },
+      completed: [
+        { index: 0, log: { reservationId: expect.stringMatching(/^cr-/) } },
+        { index: 1, unknown: true },
+      ],
+    });
+    const ledger = await stack.ledger(done.id);
+    expect(effects(ledger)).toEqual([
+      'credit:forward:credit.reserve',
+      'inventory:forward:inventory.reserve',
+      'inventory:compensate:inventory.release',
+      'credit:compensate:credit.release',
+    ]);
+    // The release went out with the order id only; the participant found the reservation it
+    // had recorded for the forward and released exactly that one.
+    const journal = await stack.journal(done.id);
+    const release = journal.find(
+      (e) => e.type === 'command.sent' && e.step === 'reserveInventory' && e.kind === 'compensate',
+    );
+    const { orderId } = done.data as OrderInput;
+    expect(release!.detail).toMatchObject({ payload: { orderId } });
+    expect(release!.detail!.payload).not.toHaveProperty('reservationId');
+    expect(ledger[2]!.detail).toEqual({
+      reservationId: ledger[1]!.detail.reservationId,
+      orderId,
+      released: 1,
+    });
+    expect(journal.map((e) => `${e.actor} ${e.type} ${e.step ?? ''}`)).toContain(
+      'timer step.timedOut reserveInventory',
+    );
+
+    // Nothing stays reserved.
+    for (const schema of [INVENTORY_SCHEMA, CREDIT_SCHEMA]) {
+      const { rows } = await stack.participantPool.query(
+        `SELECT status FROM ${schema}.reservation WHERE order_id = $1`,
+        [orderId],
+      );
+      expect({ schema, rows }).toEqual({ schema, rows: [{ status: 'released' }] });
+    }
+    // The late reply to the reservation was ignored, not applied.
+    const late = await eventually('the late reserveInventory reply to be ignored', async () =>
+      (await stack.journal(done.id)).find(
+        (e) => e.type === 'reply.ignored' && e.step === 'reserveInventory',
+      ),
+    );
+    expect(late).toMatchObject({ kind: 'forward', attempt: 1 });
+    expect(['stale', 'late']).toContain(late.detail!.reason);
   });
 
   // PostgreSQL text and jsonb refuse U+0000: such a reply must be parked (NUL replaced), never

@@ -25,7 +25,9 @@ const CORE_TABLES = [
   'outbox_message',
   'inbox_message',
   'parked_message',
+  'saga_timer',
 ];
+const MIGRATION_NAMES = ['CoreStore1764100000000', 'SagaTimers1764200000000'];
 
 /**
  * The migrations on a real PostgreSQL: up on a fresh database, idempotent, down, up again,
@@ -69,18 +71,22 @@ describe('migrations', () => {
     expect(await coreTablesPresent()).toEqual([]);
     await expect(assertMigrated(dataSource)).rejects.toThrow(/npm run migrate/);
 
-    expect(await runMigrations(dataSource)).toEqual(['CoreStore1764100000000']);
+    expect(await runMigrations(dataSource)).toEqual(MIGRATION_NAMES);
     expect(await coreTablesPresent()).toEqual([...CORE_TABLES].sort());
     await expect(assertMigrated(dataSource)).resolves.toBeUndefined();
 
     expect(await runMigrations(dataSource)).toEqual([]);
     const recorded: Array<{ name: string }> = await dataSource.query(
-      `SELECT name FROM sagaflow_migrations`,
+      `SELECT name FROM sagaflow_migrations ORDER BY id`,
     );
-    expect(recorded.map((r) => r.name)).toEqual(['CoreStore1764100000000']);
+    expect(recorded.map((r) => r.name)).toEqual(MIGRATION_NAMES);
   });
 
   it('drops every table on undo, and two processes migrating at once re-create them exactly once', async () => {
+    // Undo runs one migration at a time, latest first: the timers, then the core store.
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await coreTablesPresent()).toEqual(CORE_TABLES.filter((t) => t !== 'saga_timer').sort());
+    await expect(assertMigrated(dataSource)).rejects.toThrow(/npm run migrate/);
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await coreTablesPresent()).toEqual([]);
     await expect(assertMigrated(dataSource)).rejects.toThrow(
@@ -91,8 +97,8 @@ describe('migrations', () => {
     const other = await connect();
     extra.push(other);
     const results = await Promise.all([runMigrations(dataSource), runMigrations(other)]);
-    expect(results.map((r) => r.length).sort()).toEqual([0, 1]);
-    expect(results.flat()).toEqual(['CoreStore1764100000000']);
+    expect(results.map((r) => r.length).sort()).toEqual([0, 2]);
+    expect(results.flat()).toEqual(MIGRATION_NAMES);
     expect(await coreTablesPresent()).toEqual([...CORE_TABLES].sort());
     await expect(assertMigrated(other)).resolves.toBeUndefined();
   });
@@ -133,6 +139,17 @@ describe('migrations', () => {
       );
     }
 
+    function insertTimer(
+      event: unknown = { type: 'deadlineReached' },
+      key = `${sagaId}:${randomUUID()}`,
+      saga = sagaId,
+    ): Promise<unknown> {
+      return dataSource.query(
+        `INSERT INTO saga_timer (timer_key, saga_id, due_at, event) VALUES ($1, $2, now(), $3)`,
+        [key, saga, JSON.stringify(event)],
+      );
+    }
+
     function insertParked(reasonCode: string, status = 'parked'): Promise<unknown> {
       return dataSource.query(
         `INSERT INTO parked_message (topic, reason_code, reason, status) VALUES ('t', $1, 'why', $2)`,
@@ -153,6 +170,13 @@ describe('migrations', () => {
       await expect(insertJournal('compensate')).resolves.toBeDefined();
       await expect(insertJournal(null)).resolves.toBeDefined();
       await expect(insertParked('invalid-reply')).resolves.toBeDefined();
+      for (const event of [
+        { type: 'timedOut', step: 'reserveCredit', kind: 'forward', attempt: 1 },
+        { type: 'retryDue', step: 'reserveCredit', kind: 'compensate', attempt: 2 },
+        { type: 'deadlineReached' },
+      ]) {
+        await expect(insertTimer(event)).resolves.toBeDefined();
+      }
     });
 
     it.each<[string, string, () => Promise<unknown>]>([
@@ -213,6 +237,11 @@ describe('migrations', () => {
         'parked_message_status_check',
         () => insertParked('malformed', 'lost'),
       ],
+      [
+        'a timer with an event the engine does not know',
+        'saga_timer_event_check',
+        () => insertTimer({ type: 'wakeUp' }),
+      ],
     ])('rejects %s (23514 %s)', async (_what, constraint, insert) => {
       await expect(insert()).rejects.toMatchObject({ code: '23514', constraint });
     });
@@ -237,6 +266,25 @@ describe('migrations', () => {
         code: '23503',
         constraint: 'saga_instance_definition_fk',
       });
+    });
+
+    it('keeps one timer per key, refuses a timer for no saga, and drops the timers with their saga', async () => {
+      const owner = randomUUID();
+      await insertInstance({ id: owner });
+      await insertTimer({ type: 'deadlineReached' }, `${owner}:deadline`, owner);
+      await expect(
+        insertTimer({ type: 'deadlineReached' }, `${owner}:deadline`, owner),
+      ).rejects.toMatchObject({ code: '23505', constraint: 'saga_timer_pkey' });
+      await expect(
+        insertTimer({ type: 'deadlineReached' }, `${randomUUID()}:deadline`, randomUUID()),
+      ).rejects.toMatchObject({ code: '23503', constraint: 'saga_timer_saga_id_fkey' });
+
+      await dataSource.query(`DELETE FROM saga_instance WHERE id = $1`, [owner]);
+      const [left] = await dataSource.query(
+        `SELECT count(*)::int AS n FROM saga_timer WHERE saga_id = $1`,
+        [owner],
+      );
+      expect(left.n).toBe(0);
     });
 
     it('keeps the idempotency key unique per saga type (and allows any number of null keys)', async () => {

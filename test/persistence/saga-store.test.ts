@@ -63,7 +63,13 @@ function build(
   };
   switch (status) {
     case 'running':
-      return { ...base, status, currentStep: 1, attempt: 2 };
+      return {
+        ...base,
+        status,
+        stage: 1,
+        pending: [{ step: 1, attempt: 2, waiting: 'reply' }],
+        stageFailure: null,
+      };
     case 'compensating':
       return {
         ...base,
@@ -71,6 +77,7 @@ function build(
         status,
         currentStep: 1,
         attempt: 1,
+        waiting: 'reply',
         remaining: [0],
         cause: CAUSE,
       };
@@ -127,6 +134,36 @@ describe('saga store (PostgreSQL)', () => {
       },
     );
 
+    it('round-trips the state of a parallel stage: several pending steps, a retry wait, a stage failure and an unknown outcome', async () => {
+      const base = instanceIn('running');
+      const parallel: SagaInstance = {
+        ...base,
+        completed: [...base.completed, { index: 2, log: undefined, unknown: true }],
+        stage: 1,
+        pending: [
+          { step: 1, attempt: 3, waiting: 'retry' },
+          { step: 3, attempt: 1, waiting: 'reply' },
+        ],
+        stageFailure: { ...CAUSE, step: 'reserveInventory', type: 'timeout' },
+      };
+      await insert(parallel);
+      expect((await find(parallel.id))!.instance).toEqual(parallel);
+      // The query columns show the first outstanding step of the stage.
+      const [row] = await store.dataSource.query(
+        `SELECT current_step, attempt, last_error FROM saga_instance WHERE id = $1`,
+        [parallel.id],
+      );
+      expect(row).toEqual({ current_step: 1, attempt: 3, last_error: null });
+
+      const waitingRetry: SagaInstance = {
+        ...instanceIn('compensating'),
+        waiting: 'retry',
+        attempt: 2,
+      };
+      await insert(waitingRetry);
+      expect((await find(waitingRetry.id))!.instance).toEqual(waitingRetry);
+    });
+
     it('round-trips a null business key and a failed step 0', async () => {
       const atFirstStep: SagaInstance = {
         ...instanceIn('failed', { businessKey: null }),
@@ -157,7 +194,11 @@ describe('saga store (PostgreSQL)', () => {
       await tx((sql) => instances.updateMany(sql, [{ next: completed, expectedVersion: 1 }]));
       expect((await find(running.id))!.instance).toEqual(completed);
 
-      const stale: SagaInstance = { ...running, attempt: 9, version: 2 };
+      const stale: SagaInstance = {
+        ...running,
+        pending: [{ step: 1, attempt: 9, waiting: 'reply' }],
+        version: 2,
+      };
       const error = await tx((sql) =>
         instances.updateMany(sql, [{ next: stale, expectedVersion: 1 }]),
       ).catch((e: unknown) => e);
@@ -170,13 +211,14 @@ describe('saga store (PostgreSQL)', () => {
     it('rolls back the whole batch when one instance of it is stale', async () => {
       const fresh = instanceIn('running');
       const moved = instanceIn('running', { version: 4 });
+      const atStage2 = { stage: 2, pending: [{ step: 2, attempt: 1, waiting: 'reply' as const }] };
       await insert(fresh);
       await insert(moved);
 
       const error = await tx((sql) =>
         instances.updateMany(sql, [
-          { next: { ...fresh, currentStep: 2, attempt: 1, version: 2 }, expectedVersion: 1 },
-          { next: { ...moved, currentStep: 2, attempt: 1, version: 2 }, expectedVersion: 1 },
+          { next: { ...fresh, ...atStage2, version: 2 }, expectedVersion: 1 },
+          { next: { ...moved, ...atStage2, version: 2 }, expectedVersion: 1 },
         ]),
       ).catch((e: unknown) => e);
 
@@ -227,6 +269,21 @@ describe('saga store (PostgreSQL)', () => {
       // Another consumer keeps its own record.
       expect(await tx((sql) => inbox.recordNew(sql, 'other-consumer', [a]))).toEqual(new Set([a]));
     });
+
+    it('forgets ids of one consumer, so they count as new again (a parked reply may come back)', async () => {
+      const [a, b] = [randomUUID(), randomUUID()];
+      await tx((sql) => inbox.recordNew(sql, 'forget-consumer', [a, b]));
+      await tx((sql) => inbox.recordNew(sql, 'other-forget-consumer', [a]));
+      await tx((sql) => inbox.forget(sql, 'forget-consumer', [a, randomUUID()]));
+      await tx((sql) => inbox.forget(sql, 'forget-consumer', []));
+      expect(await tx((sql) => inbox.recordNew(sql, 'forget-consumer', [a, b]))).toEqual(
+        new Set([a]),
+      );
+      // The other consumer's record is untouched.
+      expect(await tx((sql) => inbox.recordNew(sql, 'other-forget-consumer', [a]))).toEqual(
+        new Set(),
+      );
+    });
   });
 
   describe('OutboxRepository', () => {
@@ -268,7 +325,7 @@ describe('saga store (PostgreSQL)', () => {
     const changed = (compiled: CompiledSaga): CompiledSaga => ({
       ...compiled,
       steps: compiled.steps.map((s) =>
-        s.index === 3 ? { ...s, maxAttempts: s.maxAttempts + 1 } : s,
+        s.index === 3 ? { ...s, retry: { ...s.retry, maxAttempts: s.retry.maxAttempts + 1 } } : s,
       ),
     });
 
@@ -321,6 +378,9 @@ describe('saga store (PostgreSQL)', () => {
         'SELECT 1 FROM outbox_message WHERE message_key = $1',
         [sagaId],
       ),
+      timers: await countRows(store.dataSource, 'SELECT 1 FROM saga_timer WHERE saga_id = $1', [
+        sagaId,
+      ]),
     });
 
     it('starts once per idempotency key: the repeat returns the same instance and writes nothing', async () => {
@@ -337,14 +397,16 @@ describe('saga store (PostgreSQL)', () => {
       expect(first.created).toBe(true);
       expect(first.instance).toMatchObject({
         status: 'running',
-        currentStep: 0,
-        attempt: 1,
+        stage: 0,
+        pending: [{ step: 0, attempt: 1, waiting: 'reply' }],
+        stageFailure: null,
         version: 1,
         businessKey: input.orderId,
         data: input,
       });
       const afterFirst = await rowsOf(first.instance.id);
-      expect(afterFirst).toEqual({ instances: 1, journal: 2, outbox: 1 });
+      // The deadline (5m) and reserveCredit's timeout (30s) are armed with the first command.
+      expect(afterFirst).toEqual({ instances: 1, journal: 2, outbox: 1, timers: 2 });
 
       const again = await startSaga().execute({ ...command, input: orderInput() });
       expect(again.created).toBe(false);
@@ -379,9 +441,29 @@ describe('saga store (PostgreSQL)', () => {
           sagaId: first.instance.id,
           commandType: 'credit.reserve',
           replyTopic: TOPICS.replyTopic,
+          expectsReply: true,
           payload: { orderId: input.orderId, customerId: input.customerId, amount: input.amount },
         },
       });
+      const timers = await store.dataSource.query(
+        `SELECT timer_key, event, extract(epoch FROM due_at - created_at) * 1000 AS delay_ms
+           FROM saga_timer WHERE saga_id = $1 ORDER BY timer_key`,
+        [first.instance.id],
+      );
+      expect(
+        timers.map((t: { delay_ms: string }) => ({ ...t, delay_ms: Number(t.delay_ms) })),
+      ).toEqual([
+        {
+          timer_key: `${first.instance.id}:deadline`,
+          event: { type: 'deadlineReached' },
+          delay_ms: 5 * 60_000,
+        },
+        {
+          timer_key: `${first.instance.id}:reserveCredit:forward:1:timeout`,
+          event: { type: 'timedOut', step: 'reserveCredit', kind: 'forward', attempt: 1 },
+          delay_ms: 30_000,
+        },
+      ]);
     });
 
     it('starts once when the same key arrives concurrently', async () => {
@@ -403,6 +485,7 @@ describe('saga store (PostgreSQL)', () => {
         instances: 1,
         journal: 2,
         outbox: 1,
+        timers: 2,
       });
     });
 

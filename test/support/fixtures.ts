@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfig, SagaflowConfig } from '@sagaflow/config';
 import { SagaInstance, SagaStatus } from '@sagaflow/engine';
 import {
+  CommandEnvelope,
   createIdempotentProducer,
   createKafka,
   decodeReply,
@@ -12,7 +13,12 @@ import {
   headersToStrings,
   ReplyEnvelope,
 } from '@sagaflow/messaging';
-import { HandlerRegistration, ParticipantService, SagaflowTransport } from '@sagaflow/participant';
+import {
+  handle,
+  HandlerRegistration,
+  ParticipantService,
+  SagaflowTransport,
+} from '@sagaflow/participant';
 import {
   createDataSource,
   DefinitionRepository,
@@ -30,9 +36,10 @@ import {
   ReplyBatchProcessor,
   ReplyConsumer,
   StartSaga,
+  TimerProcessor,
 } from '@sagaflow/runtime';
 import { SagaDefinition } from '@sagaflow/saga-dsl';
-import { ConfirmOrder, OrderInput, orderSaga } from '@sagaflow/sample-order';
+import { ConfirmOrder, NotifyCustomer, OrderInput, orderSaga } from '@sagaflow/sample-order';
 import { Consumer, IHeaders, Kafka, Partitioners, Producer } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
@@ -203,17 +210,31 @@ const PLAIN_PARTICIPANTS: ReadonlyArray<{
 export interface OrderStackOptions {
   /** Partitions of every topic the stack creates (default 3). */
   readonly partitions?: number;
+  /**
+   * More saga definitions the orchestrator runs besides the sample order saga (for example a
+   * variant with short timeouts). They must only use the sample's commands.
+   */
+  readonly definitions?: readonly SagaDefinition[];
 }
+
+/**
+ * Runs before every handler of the three plain sample participants (credit, inventory,
+ * payment), inside the handler's transaction: a test can delay or fail a command with it.
+ */
+export type BeforeHandle = (command: CommandEnvelope, payload: unknown) => Promise<void> | void;
 
 /**
  * The whole sample deployment in this process, on a database and a topic prefix of its own:
  * the orchestrator pieces (store, StartSaga, OutboxRelay, ReplyBatchProcessor + ReplyConsumer),
- * the three plain sample participants (ParticipantService) and the order service as a real
- * NestJS microservice on SagaflowTransport. A tap consumer records every message on the reply topic.
+ * the TimerProcessor (timeouts, retries, deadlines), the three plain sample participants
+ * (ParticipantService) and the order service as a real NestJS microservice on
+ * SagaflowTransport. A tap consumer records every message on the reply topic.
  */
 export class OrderStack {
   /** Every message seen on the reply topic, in arrival order. */
   readonly tapped: TappedReply[] = [];
+  /** See BeforeHandle; null runs the handlers as they are. */
+  beforeHandle: BeforeHandle | null = null;
   private readonly instances = new SagaInstanceRepository();
   private readonly journalRepo = new JournalRepository();
 
@@ -226,6 +247,8 @@ export class OrderStack {
     readonly relay: OutboxRelay,
     readonly replies: ReplyConsumer,
     readonly processor: ReplyBatchProcessor,
+    /** Fires due timers every 20 ms. */
+    readonly timers: TimerProcessor,
     /** A plain producer for tests that inject messages (same partitioner as the apps). */
     readonly producer: Producer,
     /** The participants' pool (same database, their own schemas). */
@@ -254,7 +277,7 @@ export class OrderStack {
         SAGAFLOW_TOPIC_PREFIX: topicPrefix,
         SAGAFLOW_DB_POOL_SIZE: '8',
       });
-      const registry = new DefinitionRegistry([orderSaga]);
+      const registry = new DefinitionRegistry([orderSaga, ...(options.definitions ?? [])]);
       const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'sagaflow-test' });
 
       // Orchestrator: store, topics, relay, reply consumer.
@@ -274,6 +297,12 @@ export class OrderStack {
       relay.start();
       teardown.add('stop relay', () => relay.stop());
       const processor = new ReplyBatchProcessor(dataSource, registry, config);
+      const timers = new TimerProcessor(dataSource, registry, config, {
+        pollMs: 20,
+        onError: (e) => process.stderr.write(`timers: ${String(e)}\n`),
+      });
+      timers.start();
+      teardown.add('stop timers', () => timers.stop());
       const replies = new ReplyConsumer(kafka, processor, {
         groupId: `${topicPrefix}orchestrator`,
         topic: config.replyTopic,
@@ -306,6 +335,7 @@ export class OrderStack {
         relay,
         replies,
         processor,
+        timers,
         producer,
         participantPool,
         teardown,
@@ -330,11 +360,14 @@ export class OrderStack {
 
   // ---------------------------------------------------------------- sagas
 
-  /** Starts an order saga through StartSaga (as the admin API would). */
-  async start(overrides: Partial<OrderInput> = {}): Promise<SagaInstance> {
+  /**
+   * Starts an order saga through StartSaga (as the admin API would); `sagaType` picks another
+   * definition from `OrderStackOptions.definitions` that takes the order input.
+   */
+  async start(overrides: Partial<OrderInput> = {}, sagaType = 'order'): Promise<SagaInstance> {
     const input = orderInput(overrides);
     const { instance } = await this.startSaga.execute({
-      sagaType: 'order',
+      sagaType,
       input,
       idempotencyKey: `test:${input.orderId}`,
       businessKey: input.orderId,
@@ -419,7 +452,12 @@ export class OrderStack {
       schema: p.schema,
       groupId: `${this.topicPrefix}sample-${p.name}`,
       topics: [`${this.topicPrefix}${p.topic}`],
-      handlers: p.handlers,
+      handlers: p.handlers.map((h) =>
+        handle(h.command, async (payload, ctx) => {
+          await this.beforeHandle?.(ctx.command, payload);
+          return h.handle(payload, ctx);
+        }),
+      ),
       onMalformed: (reason, topic, offset) =>
         process.stderr.write(`${p.name}: malformed command at ${topic}@${offset}: ${reason}\n`),
     });
@@ -435,7 +473,7 @@ export class OrderStack {
       schema: ORDER_SCHEMA,
       groupId: `${this.topicPrefix}sample-order`,
       topics: [`${this.topicPrefix}order.commands`],
-      commands: [ConfirmOrder],
+      commands: [ConfirmOrder, NotifyCustomer],
     });
     const app: INestMicroservice = await NestFactory.createMicroservice(OrderModule, {
       strategy,

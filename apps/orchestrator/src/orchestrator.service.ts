@@ -7,6 +7,7 @@ import {
   OutboxRelay,
   ReplyBatchProcessor,
   ReplyConsumer,
+  TimerProcessor,
 } from '@sagaflow/runtime';
 import { Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
@@ -22,6 +23,7 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
   private producer: Producer | null = null;
   private relay: OutboxRelay | null = null;
   private consumer: ReplyConsumer | null = null;
+  private timers: TimerProcessor | null = null;
   private report: NodeJS.Timeout | null = null;
 
   constructor(
@@ -53,6 +55,11 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
       sessionTimeoutMs: this.config.consumerSessionTimeoutMs,
     });
     await this.consumer.start();
+    this.timers = new TimerProcessor(this.dataSource, this.registry, this.config, {
+      pollMs: this.config.timerPollMs,
+      onError: (e) => this.logger.warn(`timers: ${describe(e)}`),
+    });
+    this.timers.start();
     this.report = setInterval(() => this.logTotals(), 10_000).unref();
     this.logger.log(
       `orchestrator ready in ${Date.now() - started} ms (definitions: ${this.registry
@@ -64,6 +71,7 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationShutdown(): Promise<void> {
     if (this.report) clearInterval(this.report);
+    await this.timers?.stop();
     await this.consumer?.stop();
     await this.relay?.stop();
     await this.producer?.disconnect();

@@ -45,3 +45,28 @@ export function failIfTold(ctx: HandlerContext, env: NodeJS.ProcessEnv = process
     );
   }
 }
+
+/**
+ * Releases a reservation in `<schema>.reservation`, by its id when the saga has it, else by
+ * the reply this service recorded for the forward command, else by order: the saga's log is
+ * missing when the reservation timed out.
+ */
+export async function releaseReservation(
+  schema: string,
+  payload: { orderId: string; reservationId?: string | undefined },
+  ctx: HandlerContext,
+): Promise<Record<string, never>> {
+  const recorded = (ctx.forwardReply as { reservationId?: string } | null)?.reservationId;
+  const id = payload.reservationId ?? recorded;
+  const [column, value] = id ? ['id', id] : ['order_id', payload.orderId];
+  const released = await ctx.tx.query(
+    `UPDATE ${schema}.reservation SET status = 'released' WHERE ${column} = $1 AND status = 'reserved'`,
+    [value],
+  );
+  await recordEffect(schema, ctx, {
+    reservationId: id ?? null,
+    orderId: payload.orderId,
+    released: released.rowCount,
+  });
+  return {};
+}

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfig, SagaflowConfig } from '@sagaflow/config';
 import { createKafka, ensureTopics } from '@sagaflow/messaging';
 import { HandlerRegistration, ParticipantService, SagaflowTransport } from '@sagaflow/participant';
-import { ConfirmOrder, ORDER_COMMAND_TOPICS } from '@sagaflow/sample-order';
+import { ConfirmOrder, NotifyCustomer, ORDER_COMMAND_TOPICS } from '@sagaflow/sample-order';
 import { Kafka } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
 import { CREDIT_SCHEMA, creditHandlers, ensureCreditTables } from './credit.participant';
@@ -94,7 +94,7 @@ async function startOne(
       schema,
       groupId,
       topics: [`${config.topicPrefix}order.commands`],
-      commands: [ConfirmOrder],
+      commands: [ConfirmOrder, NotifyCustomer],
     });
     const app = await NestFactory.createMicroservice(OrderModule, {
       strategy,

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { participantRpcFailure, ParticipantFailure, SagaflowContext } from '@sagaflow/participant';
 import { PayloadOf, ReplyOf } from '@sagaflow/saga-dsl';
-import { ConfirmOrder } from '@sagaflow/sample-order';
+import { ConfirmOrder, NotifyCustomer } from '@sagaflow/sample-order';
 import { failIfTold, recordEffect } from './effect-ledger';
 
 export const ORDER_SCHEMA = 'sample_order';
@@ -16,11 +16,29 @@ export class OrderController {
     @Ctx() ctx: SagaflowContext,
   ): Promise<ReplyOf<typeof ConfirmOrder>> {
     try {
-      failIfTold({ command: ctx.command, tx: ctx.tx });
+      failIfTold({ command: ctx.command, tx: ctx.tx, forwardReply: null });
     } catch (error) {
       throw participantRpcFailure(error as ParticipantFailure);
     }
-    await recordEffect(ORDER_SCHEMA, { command: ctx.command, tx: ctx.tx }, { orderId, chargeId });
+    await recordEffect(
+      ORDER_SCHEMA,
+      { command: ctx.command, tx: ctx.tx, forwardReply: null },
+      { orderId, chargeId },
+    );
     return { confirmedAt: new Date().toISOString() };
+  }
+
+  /** A notification: recorded once per idempotency key; the kit sends no reply. */
+  @MessagePattern(NotifyCustomer.type)
+  async notify(
+    @Payload() payload: PayloadOf<typeof NotifyCustomer>,
+    @Ctx() ctx: SagaflowContext,
+  ): Promise<ReplyOf<typeof NotifyCustomer>> {
+    await recordEffect(
+      ORDER_SCHEMA,
+      { command: ctx.command, tx: ctx.tx, forwardReply: null },
+      { email: payload.template },
+    );
+    return {};
   }
 }

@@ -1,2 +1,3 @@
 export * from './completed-step';
 export * from './plan-compensation';
+export * from './retry-policy';

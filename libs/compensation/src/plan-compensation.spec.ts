@@ -1,6 +1,16 @@
-import { CompiledSaga, CompiledStep } from '@sagaflow/saga-dsl';
+import { CompiledSaga, CompiledStep, RetryPolicy } from '@sagaflow/saga-dsl';
 import { orderSaga } from '@sagaflow/sample-order';
 import { planCompensation } from './index';
+
+const policy: RetryPolicy = {
+  maxAttempts: 3,
+  initialDelayMs: 1000,
+  multiplier: 2,
+  maxDelayMs: 60_000,
+  jitter: 0.2,
+  retryOn: [],
+  neverRetryOn: [],
+};
 
 /** A compiled step in its serialisable form, as the engine or the admin API would load it. */
 function step(
@@ -8,16 +18,30 @@ function step(
   name: string,
   kind: CompiledStep['kind'],
   compensation: string | null,
+  stage = index,
 ): CompiledStep {
   return {
     index,
     name,
     kind,
-    command: { type: `test.${name}`, topic: 'test' },
+    stage,
+    command: kind === 'local' ? null : { type: `test.${name}`, topic: 'test' },
     compensation: compensation === null ? null : { type: compensation, topic: 'test' },
-    maxAttempts: 1,
-    compensationMaxAttempts: 3,
+    timeoutMs: null,
+    onTimeout: 'retry',
+    retry: policy,
+    compensationTimeoutMs: null,
+    compensationRetry: { ...policy, maxAttempts: 5 },
+    conditional: false,
   };
+}
+
+function saga(pivotIndex: number | null, steps: CompiledStep[]): CompiledSaga {
+  const stages = [...new Set(steps.map((s) => s.stage))].map((index) => {
+    const members = steps.filter((s) => s.stage === index).map((s) => s.index);
+    return { index, name: `stage${index}`, parallel: members.length > 1, steps: members };
+  });
+  return { name: 'test', version: 1, pivotIndex, deadlineMs: null, steps, stages };
 }
 
 describe('planCompensation', () => {
@@ -45,12 +69,41 @@ describe('planCompensation', () => {
     ]);
   });
 
-  it('orders by step index even when the history is out of order', () => {
-    const plan = planCompensation(order, [
-      { index: 1, log: null },
-      { index: 0, log: null },
+  it('follows the reverse of completion order, not step order (group members finish in any order)', () => {
+    const group = saga(3, [
+      step(0, 'a', 'compensatable', 'test.undoA', 0),
+      step(1, 'b', 'compensatable', 'test.undoB', 0),
+      step(2, 'c', 'compensatable', 'test.undoC', 0),
+      step(3, 'pay', 'pivot', null, 1),
     ]);
-    expect(plan.map((p) => p.index)).toEqual([1, 0]);
+    const plan = planCompensation(group, [
+      { index: 1, log: 'b' },
+      { index: 2, log: 'c' },
+      { index: 0, log: 'a' },
+    ]);
+    expect(plan.map((p) => p.step)).toEqual(['a', 'c', 'b']);
+    expect(
+      planCompensation(order, [
+        { index: 1, log: null },
+        { index: 0, log: null },
+      ]).map((p) => p.index),
+    ).toEqual([0, 1]);
+  });
+
+  it('plans a step whose outcome is unknown, with log undefined, in its completion place', () => {
+    const plan = planCompensation(order, [
+      { index: 0, log: { reservationId: 'cr-1' } },
+      { index: 1, log: undefined, unknown: true },
+    ]);
+    expect(plan).toEqual([
+      { index: 1, step: 'reserveInventory', commandType: 'inventory.release', log: undefined },
+      {
+        index: 0,
+        step: 'reserveCredit',
+        commandType: 'credit.release',
+        log: { reservationId: 'cr-1' },
+      },
+    ]);
   });
 
   it('plans nothing when nothing completed', () => {
@@ -63,36 +116,28 @@ describe('planCompensation', () => {
     expect(planCompensation(order, [...completed, { index: 3, log: {} }])).toEqual([]);
   });
 
-  it('skips steps that have no compensation, and indexes the saga does not have', () => {
-    const saga: CompiledSaga = {
-      name: 'mixed',
-      version: 1,
-      pivotIndex: 2,
-      steps: [
-        step(0, 'a', 'compensatable', 'test.undoA'),
-        step(1, 'b', 'compensatable', null),
-        step(2, 'c', 'pivot', null),
-      ],
-    };
-    const completed = [0, 1, 7].map((index) => ({ index, log: index }));
+  it('skips steps that have no compensation, are not compensatable, or the saga does not have', () => {
+    const mixed = saga(4, [
+      step(0, 'a', 'compensatable', 'test.undoA'),
+      step(1, 'b', 'compensatable', null),
+      step(2, 'n', 'notification', null),
+      step(3, 'l', 'local', null),
+      step(4, 'c', 'pivot', null),
+    ]);
+    const completed = [0, 1, 2, 3, 7].map((index) => ({ index, log: index }));
 
-    expect(planCompensation(saga, completed)).toEqual([
+    expect(planCompensation(mixed, completed)).toEqual([
       { index: 0, step: 'a', commandType: 'test.undoA', log: 0 },
     ]);
   });
 
   it('compensates every completed step of a saga without a pivot', () => {
-    const saga: CompiledSaga = {
-      name: 'no-pivot',
-      version: 1,
-      pivotIndex: null,
-      steps: [
-        step(0, 'a', 'compensatable', 'test.undoA'),
-        step(1, 'b', 'compensatable', 'test.undoB'),
-      ],
-    };
+    const noPivot = saga(null, [
+      step(0, 'a', 'compensatable', 'test.undoA'),
+      step(1, 'b', 'compensatable', 'test.undoB'),
+    ]);
     const plan = planCompensation(
-      saga,
+      noPivot,
       [0, 1].map((index) => ({ index, log: null })),
     );
     expect(plan.map((p) => p.step)).toEqual(['b', 'a']);

@@ -10,8 +10,9 @@ export interface PlannedCompensation {
 }
 
 /**
- * Plans the undo of a failed saga: every completed compensatable step, latest first.
- * The pivot and retriable steps are never undone (a saga never compensates past its pivot).
+ * Plans the undo of a failed saga: every completed compensatable step, in the reverse of the
+ * order they completed (members of a parallel group complete in any order). The pivot and
+ * the steps after it are never undone: a saga never compensates past its pivot.
  *
  * @example
  * planCompensation(orderSaga.compiled, [{ index: 0, log: { id: 'r1' } }, { index: 1, log: {} }]);
@@ -22,11 +23,9 @@ export function planCompensation(
   completed: readonly CompletedStep[],
 ): PlannedCompensation[] {
   if (saga.pivotIndex !== null && completed.some((c) => c.index === saga.pivotIndex)) return [];
-  return [...completed]
-    .sort((a, b) => b.index - a.index)
-    .flatMap((c) => {
-      const step = saga.steps[c.index];
-      if (!step || step.kind !== 'compensatable' || !step.compensation) return [];
-      return [{ index: c.index, step: step.name, commandType: step.compensation.type, log: c.log }];
-    });
+  return [...completed].reverse().flatMap((c) => {
+    const step = saga.steps[c.index];
+    if (!step || step.kind !== 'compensatable' || !step.compensation) return [];
+    return [{ index: c.index, step: step.name, commandType: step.compensation.type, log: c.log }];
+  });
 }

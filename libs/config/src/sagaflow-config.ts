@@ -15,6 +15,8 @@ export interface SagaflowConfig {
    * process. Lower means faster failover after a crash, higher tolerates longer pauses.
    */
   readonly consumerSessionTimeoutMs: number;
+  /** How often the orchestrator looks for due timers in PostgreSQL (the latest a timer fires). */
+  readonly timerPollMs: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sagaflow';
@@ -46,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SagaflowConfig
     topicPartitions: positiveInt(env, 'SAGAFLOW_TOPIC_PARTITIONS', 4),
     dbPoolSize: positiveInt(env, 'SAGAFLOW_DB_POOL_SIZE', 10),
     consumerSessionTimeoutMs: positiveInt(env, 'SAGAFLOW_CONSUMER_SESSION_TIMEOUT_MS', 30_000),
+    timerPollMs: positiveInt(env, 'SAGAFLOW_TIMER_POLL_MS', 100),
   };
 }
 

@@ -1,9 +1,11 @@
 import { RuntimeStep, SagaDefinition, validate } from '@sagaflow/saga-dsl';
-import { SendCommandEffect } from './decision';
+import { JournalEntry, SendCommandEffect } from './decision';
 import { CommandKind, SagaFailure, SagaInstance } from './saga-instance';
+import { scheduleTimeout } from './timers';
+import { extend, Trail } from './transition';
 
-export type BuiltCommand =
-  | { readonly ok: true; readonly effect: SendCommandEffect }
+export type Sent =
+  | { readonly ok: true; readonly trail: Trail }
   | { readonly ok: false; readonly failure: SagaFailure };
 
 /** Message ids are deterministic, so re-running a decision never mints a second command. */
@@ -21,46 +23,53 @@ export function idempotencyKey(sagaId: string, step: string, kind: CommandKind):
 }
 
 /**
- * Builds the command for a step from the saga data. The author's payload function and the
- * command's schema both run here, so an invalid outgoing command becomes a step failure
- * (`invalid-command`) instead of a message a participant would have to reject.
+ * Sends one attempt of a step (forward or compensation) and arms its timeout. The author's
+ * payload function and the command's schema both run here, so an invalid outgoing command is a
+ * step failure (`invalid-command`), never a message a participant would have to reject.
  */
-export function buildCommand(
+export function sendAttempt(
   definition: SagaDefinition,
   instance: SagaInstance,
   index: number,
   kind: CommandKind,
   attempt: number,
-): BuiltCommand {
+  trail: Trail,
+): Sent {
   const step = definition.steps[index]!;
   const target = kind === 'forward' ? step.command : step.compensation?.command;
-  if (!target) return fail(step, kind, 'no-compensation', 'the step has no compensation');
+  const name = step.compiled.name;
+  if (!target) return failed(name, kind, 'no-command', `step "${name}" has no ${kind} command`);
   const raw = producePayload(step, instance, index, kind);
-  if (!raw.ok) return fail(step, kind, 'invalid-command', raw.message);
+  if (!raw.ok) return failed(name, kind, 'invalid-command', raw.message);
   const checked = validate(target.payload, raw.payload);
   if (!checked.ok) {
     const detail = checked.errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ');
-    return fail(step, kind, 'invalid-command', `payload of ${target.type} is invalid: ${detail}`);
+    return failed(name, kind, 'invalid-command', `payload of ${target.type} is invalid: ${detail}`);
   }
-  const name = step.compiled.name;
-  return {
-    ok: true,
-    effect: {
-      type: 'sendCommand',
-      messageId: commandMessageId(instance.id, name, kind, attempt),
-      sagaId: instance.id,
-      sagaType: instance.sagaType,
-      sagaVersion: instance.sagaVersion,
-      step: name,
-      kind,
-      attempt,
-      idempotencyKey: idempotencyKey(instance.id, name, kind),
-      commandType: target.type,
-      topic: target.topic,
-      payload: checked.value,
-      compensates: kind === 'compensate' ? idempotencyKey(instance.id, name, 'forward') : null,
-    },
+  const expectsReply = step.compiled.kind !== 'notification';
+  const effect: SendCommandEffect = {
+    type: 'sendCommand',
+    messageId: commandMessageId(instance.id, name, kind, attempt),
+    sagaId: instance.id,
+    sagaType: instance.sagaType,
+    sagaVersion: instance.sagaVersion,
+    step: name,
+    kind,
+    attempt,
+    idempotencyKey: idempotencyKey(instance.id, name, kind),
+    commandType: target.type,
+    topic: target.topic,
+    payload: checked.value,
+    compensates: kind === 'compensate' ? idempotencyKey(instance.id, name, 'forward') : null,
+    expectsReply,
   };
+  const timeoutMs =
+    kind === 'forward' ? step.compiled.timeoutMs : step.compiled.compensationTimeoutMs;
+  const timer =
+    expectsReply && timeoutMs !== null
+      ? [scheduleTimeout(instance.id, name, kind, attempt, timeoutMs)]
+      : [];
+  return { ok: true, trail: extend(trail, [sentJournal(effect)], [effect, ...timer]) };
 }
 
 type Produced = { ok: true; payload: unknown } | { ok: false; message: string };
@@ -76,21 +85,20 @@ function producePayload(
     const log = instance.completed.find((c) => c.index === index)?.log;
     return { ok: true, payload: step.compensation!.payload(instance.data, log) };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
     return {
       ok: false,
-      message: `the payload function of step "${step.compiled.name}" threw: ${message}`,
+      message: `the ${kind} payload function of step "${step.compiled.name}" threw: ${messageOf(error)}`,
     };
   }
 }
 
-function fail(step: RuntimeStep, kind: CommandKind, type: string, message: string): BuiltCommand {
-  return { ok: false, failure: { step: step.compiled.name, kind, type, message } };
+function failed(step: string, kind: CommandKind, type: string, message: string): Sent {
+  return { ok: false, failure: { step, kind, type, message } };
 }
 
-export function sentJournal(effect: SendCommandEffect) {
+function sentJournal(effect: SendCommandEffect): JournalEntry {
   return {
-    type: 'command.sent' as const,
+    type: 'command.sent',
     step: effect.step,
     kind: effect.kind,
     attempt: effect.attempt,
@@ -99,6 +107,11 @@ export function sentJournal(effect: SendCommandEffect) {
       commandType: effect.commandType,
       topic: effect.topic,
       payload: effect.payload,
+      ...(effect.expectsReply ? {} : { expectsReply: false }),
     },
   };
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

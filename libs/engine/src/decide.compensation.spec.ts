@@ -1,3 +1,4 @@
+import { backoffDelay } from '@sagaflow/compensation';
 import { defineCommand, defineSaga } from '@sagaflow/saga-dsl';
 import { orderSaga } from '@sagaflow/sample-order';
 import { z } from 'zod';
@@ -22,13 +23,13 @@ function orderUpTo(step: 'reserveCredit' | 'reserveInventory' | 'chargePayment')
 }
 
 describe('decide: a forward failure before or at the pivot', () => {
-  it('compensates immediately, with no command, when the first step fails', () => {
+  it('compensates immediately, with no command, when the first step fails for good', () => {
     const s = orderUpTo('reserveCredit').fail('reserveCredit', {
       type: 'insufficient-credit',
       message: 'limit reached',
     });
 
-    s.expectStatus('compensated').expectNoCommand();
+    s.expectStatus('compensated').expectNoCommand().expectNoTimer();
     expect(s.instance).toMatchObject({
       version: 2,
       completed: [],
@@ -45,15 +46,20 @@ describe('decide: a forward failure before or at the pivot', () => {
       'saga.compensating',
       'saga.compensated',
     ]);
+    expect(s.cancelled).toEqual(['saga-1:reserveCredit:forward:1:timeout', 'saga-1:deadline']);
+    s.expectArmed();
   });
 
   it.each([
-    ['reserveInventory', [['reserveCredit', 'credit.release', { reservationId: 'cr-1' }]]],
+    [
+      'reserveInventory',
+      [['reserveCredit', 'credit.release', { orderId: 'o-1', reservationId: 'cr-1' }]],
+    ],
     [
       'chargePayment',
       [
-        ['reserveInventory', 'inventory.release', { reservationId: 'inv-1' }],
-        ['reserveCredit', 'credit.release', { reservationId: 'cr-1' }],
+        ['reserveInventory', 'inventory.release', { orderId: 'o-1', reservationId: 'inv-1' }],
+        ['reserveCredit', 'credit.release', { orderId: 'o-1', reservationId: 'cr-1' }],
       ],
     ],
   ] as const)('undoes the completed steps in reverse order when %s fails', (failing, undo) => {
@@ -65,14 +71,16 @@ describe('decide: a forward failure before or at the pivot', () => {
       expect(s.command).toMatchObject({
         commandType,
         payload,
+        messageId: `saga-1:${step}:compensate:1`,
         idempotencyKey: `saga-1:${step}:compensate`,
         compensates: `saga-1:${step}:forward`,
+        expectsReply: true,
       });
       expect(s.instance).toMatchObject({ cause });
       s.reply(step);
     }
 
-    s.expectStatus('compensated').expectNoCommand();
+    s.expectStatus('compensated').expectNoCommand().expectCancelled('saga-1:deadline');
     expect(s.instance).toMatchObject({ cause });
     expect(s.sent.filter((c) => c.kind === 'compensate').map((c) => c.step)).toEqual(
       undo.map(([step]) => step),
@@ -88,19 +96,63 @@ describe('decide: a forward failure before or at the pivot', () => {
     });
   });
 
-  it('does not retry a retryable failure of a step with the default single attempt', () => {
-    orderUpTo('reserveInventory')
-      .fail('reserveInventory', { retryable: true })
-      .expectStatus('compensating')
-      .expectCommand('reserveCredit', 'compensate');
+  it('keeps the compensating state free of forward-only fields', () => {
+    const s = orderUpTo('chargePayment').fail('chargePayment', { type: 'declined' });
+    expect(s.instance).toEqual({
+      id: 'saga-1',
+      sagaType: 'order',
+      sagaVersion: 1,
+      version: 4,
+      businessKey: null,
+      data: { ...input, creditReservationId: 'cr-1', inventoryReservationId: 'inv-1' },
+      completed: [
+        { index: 0, log: { reservationId: 'cr-1' } },
+        { index: 1, log: { reservationId: 'inv-1' } },
+      ],
+      status: 'compensating',
+      currentStep: 1,
+      attempt: 1,
+      waiting: 'reply',
+      remaining: [0],
+      cause: {
+        step: 'chargePayment',
+        kind: 'forward',
+        type: 'declined',
+        message: 'chargePayment failed',
+      },
+    });
   });
 
-  it('treats a timeout of a compensatable step like a retryable failure', () => {
-    const s = orderUpTo('reserveInventory').timeout('reserveInventory');
+  it('retries a retryable failure before the pivot (3 attempts by default), then compensates', () => {
+    const s = orderUpTo('reserveInventory').fail('reserveInventory', { retryable: true });
+
+    s.expectStatus('running').expectNoCommand();
+    s.expectTimer('saga-1:reserveInventory:forward:2:retry');
+    s.fireTimer('saga-1:reserveInventory:forward:2:retry').expectCommand(
+      'reserveInventory',
+      'forward',
+      2,
+    );
+    s.fail('reserveInventory', { retryable: true });
+    s.fireTimer('saga-1:reserveInventory:forward:3:retry').expectCommand(
+      'reserveInventory',
+      'forward',
+      3,
+    );
+    s.fail('reserveInventory', { retryable: true, type: 'unavailable' });
+
     s.expectStatus('compensating').expectCommand('reserveCredit', 'compensate');
-    expect(s.instance).toMatchObject({
-      cause: { step: 'reserveInventory', type: 'timeout', message: 'no reply to attempt 1' },
-    });
+    // It replied each time, so it is known not to have taken effect: nothing of it is undone.
+    expect(s.instance.completed.map((c) => c.index)).toEqual([0]);
+    expect(s.instance).toMatchObject({ cause: { step: 'reserveInventory', type: 'unavailable' } });
+  });
+
+  it('compensates at once on a non-retryable failure, without a retry', () => {
+    orderUpTo('reserveInventory')
+      .fail('reserveInventory', { retryable: false, type: 'out-of-stock' })
+      .expectStatus('compensating')
+      .expectCommand('reserveCredit', 'compensate')
+      .expectNoTimer();
   });
 
   it('rejects a compensation reply that does not match its reply schema', () => {
@@ -122,27 +174,41 @@ describe('decide: a forward failure before or at the pivot', () => {
     s.reply('reserveCredit').expectStatus('compensated');
     s.reply('reserveCredit').expectIgnored('late');
   });
+
+  it('ignores the deadline while compensating (late)', () => {
+    orderUpTo('reserveInventory').fail('reserveInventory').deadline().expectIgnored('late');
+  });
 });
 
 describe('decide: a failing compensation', () => {
   const compensatingCredit = () =>
     orderUpTo('reserveInventory').fail('reserveInventory', { type: 'out-of-stock' });
+  const undoPolicy = orderSaga.steps[0]!.compiled.compensationRetry;
 
-  it('retries a retryable failure with the same idempotency key, up to 3 attempts, then fails', () => {
+  it('retries a retryable failure after a backoff, with the same idempotency key, 5 attempts, then fails', () => {
     const s = compensatingCredit();
-    for (const attempt of [2, 3]) {
+    for (const attempt of [2, 3, 4, 5]) {
       s.fail('reserveCredit', { retryable: true, type: 'unavailable' });
-      s.expectStatus('compensating').expectCommand('reserveCredit', 'compensate', attempt);
+      s.expectStatus('compensating').expectNoCommand();
+      const delay = backoffDelay(
+        undoPolicy,
+        attempt - 1,
+        `saga-1:reserveCredit:compensate:${attempt - 1}`,
+      );
+      s.expectTimer(`saga-1:reserveCredit:compensate:${attempt}:retry`, delay);
+      expect(s.instance).toMatchObject({ attempt, waiting: 'retry' });
+      s.fireTimer(`saga-1:reserveCredit:compensate:${attempt}:retry`);
+      s.expectCommand('reserveCredit', 'compensate', attempt);
       expect(s.command).toMatchObject({
         messageId: `saga-1:reserveCredit:compensate:${attempt}`,
         idempotencyKey: 'saga-1:reserveCredit:compensate',
-        payload: { reservationId: 'cr-1' },
+        payload: { orderId: 'o-1', reservationId: 'cr-1' },
       });
     }
 
     s.fail('reserveCredit', { retryable: true, type: 'unavailable', message: 'still down' });
 
-    s.expectStatus('failed').expectNoCommand();
+    s.expectStatus('failed').expectNoCommand().expectNoTimer();
     expect(s.instance).toMatchObject({
       failedStep: 0,
       cause: {
@@ -157,6 +223,24 @@ describe('decide: a failing compensation', () => {
       step: 'reserveCredit',
       kind: 'compensate',
     });
+    s.expectCancelled('saga-1:deadline');
+  });
+
+  it('grows the compensation backoff exponentially', () => {
+    const s = compensatingCredit();
+    const delays: number[] = [];
+    for (const attempt of [2, 3, 4]) {
+      s.fail('reserveCredit', { retryable: true });
+      delays.push(s.scheduled[0]!.delayMs);
+      s.fireTimer(`saga-1:reserveCredit:compensate:${attempt}:retry`);
+    }
+    // 1s, 2s, 4s, each minus at most 20 % jitter.
+    expect(delays[0]).toBeGreaterThanOrEqual(800);
+    expect(delays[0]).toBeLessThanOrEqual(1000);
+    expect(delays[1]).toBeGreaterThanOrEqual(1600);
+    expect(delays[1]).toBeLessThanOrEqual(2000);
+    expect(delays[2]).toBeGreaterThanOrEqual(3200);
+    expect(delays[2]).toBeLessThanOrEqual(4000);
   });
 
   it('fails at once on a non-retryable compensation failure, leaving earlier steps un-compensated', () => {
@@ -182,10 +266,74 @@ describe('decide: a failing compensation', () => {
       .expectStatus('failed');
   });
 
-  it('treats a compensation timeout like a retryable failure and ignores a stale one', () => {
-    const s = compensatingCredit().timeout('reserveCredit');
-    s.expectCommand('reserveCredit', 'compensate', 2);
-    s.timeout('reserveCredit', { attempt: 1 }).expectIgnored('stale');
+  it('ignores a retryDue for the wrong compensation attempt, or before any backoff, as stale', () => {
+    const s = compensatingCredit();
+    s.retryDue('reserveCredit', { kind: 'compensate', attempt: 2 }).expectIgnored('stale');
+    s.fail('reserveCredit', { retryable: true });
+    s.retryDue('reserveCredit', { kind: 'compensate', attempt: 3 }).expectIgnored('stale');
+    s.retryDue('reserveCredit', { kind: 'forward', attempt: 2 }).expectIgnored('stale');
+    s.retryDue('reserveCredit', { kind: 'compensate', attempt: 2 }).expectCommand(
+      'reserveCredit',
+      'compensate',
+      2,
+    );
+  });
+
+  it('ignores a compensation reply while its backoff is running as stale', () => {
+    const s = compensatingCredit().fail('reserveCredit', { retryable: true });
+    s.reply('reserveCredit', {}, { kind: 'compensate', attempt: 1 }).expectIgnored('stale');
+    s.reply('reserveCredit', {}, { kind: 'compensate', attempt: 2 }).expectIgnored('stale');
+  });
+});
+
+describe('decide: compensation timeouts', () => {
+  const saga = () => tiny({ compensationTimeout: '10s', compensationMaxAttempts: 2 });
+  const compensatingReserve = () =>
+    scenario(saga()).start({ n: 1 }).reply('reserve', { id: 'r-1' }).fail('hold');
+
+  it('arms a timeout for each compensation attempt and cancels it on the reply', () => {
+    const s = compensatingReserve();
+    s.expectCommand('reserve', 'compensate').expectTimer(
+      'saga-1:reserve:compensate:1:timeout',
+      10_000,
+    );
+    s.reply('reserve', {}, { kind: 'compensate' }).expectStatus('compensated');
+    s.expectCancelled('saga-1:reserve:compensate:1:timeout');
+  });
+
+  it('treats a compensation timeout as retryable, even without a retryable flag, then fails', () => {
+    const s = compensatingReserve().fireTimer('saga-1:reserve:compensate:1:timeout');
+
+    s.expectStatus('compensating').expectTimer('saga-1:reserve:compensate:2:retry');
+    expect(s.journal.slice(-3).map((j) => j.type)).toEqual([
+      'step.timedOut',
+      'step.failed',
+      'step.retrying',
+    ]);
+    expect(s.journal.at(-2)).toMatchObject({
+      kind: 'compensate',
+      attempt: 1,
+      detail: {
+        retryable: true,
+        failure: { type: 'timeout', message: 'no reply to compensate attempt 1 in time' },
+      },
+    });
+    s.fireTimer('saga-1:reserve:compensate:2:retry').expectCommand('reserve', 'compensate', 2);
+    s.fireTimer('saga-1:reserve:compensate:2:timeout');
+
+    s.expectStatus('failed');
+    expect(s.instance).toMatchObject({
+      failedStep: 0,
+      cause: { kind: 'compensate', type: 'timeout' },
+    });
+  });
+
+  it('ignores a stale compensation timeout (an older attempt, or after the reply)', () => {
+    const s = compensatingReserve().fireTimer('saga-1:reserve:compensate:1:timeout');
+    s.fireStaleTimer('saga-1:reserve:compensate:1:timeout').expectIgnored('stale');
+    s.fireTimer('saga-1:reserve:compensate:2:retry');
+    s.reply('reserve', {}, { kind: 'compensate', attempt: 2 }).expectStatus('compensated');
+    s.fireStaleTimer('saga-1:reserve:compensate:2:timeout').expectIgnored('late');
   });
 });
 
@@ -212,24 +360,27 @@ const Charge = defineCommand({
 function tiny(options: {
   reservePayload?: (d: { n: number }) => { n: number };
   holdPayload?: (d: { n: number }) => { n: number };
-  releasePayload?: (log: { id: string }) => { id: string };
+  releasePayload?: (log: { id: string } | undefined) => { id: string };
   chargeOnReply?: () => void;
   compensationMaxAttempts?: number;
+  compensationTimeout?: '10s';
 }) {
+  const undo = (log: { id: string } | undefined) => ({ id: log?.id ?? 'unknown' });
   return defineSaga({ name: 'tiny', version: 1, input: z.object({ n: z.number() }) })
     .step('reserve', {
       command: Reserve,
       payload: options.reservePayload ?? ((d) => ({ n: d.n })),
       compensate: {
         command: Release,
-        payload: (_d, log) => (options.releasePayload ?? ((l) => l))(log),
-        maxAttempts: options.compensationMaxAttempts,
+        payload: (_d, log) => (options.releasePayload ?? undo)(log),
+        retry: { maxAttempts: options.compensationMaxAttempts },
+        timeout: options.compensationTimeout,
       },
     })
     .step('hold', {
       command: Reserve,
       payload: options.holdPayload ?? ((d) => d),
-      compensate: { command: Release, payload: (_d, log) => log },
+      compensate: { command: Release, payload: (_d, log) => undo(log) },
     })
     .pivot('charge', {
       command: Charge,
@@ -266,7 +417,7 @@ describe('decide: an invalid outgoing command', () => {
       status: 'compensating',
       cause: {
         type: 'invalid-command',
-        message: 'the payload function of step "hold" threw: boom',
+        message: 'the forward payload function of step "hold" threw: boom',
       },
     });
   });
@@ -299,7 +450,7 @@ describe('decide: an invalid outgoing command', () => {
       .step('reserve', {
         command: Reserve,
         payload: (d) => d,
-        compensate: { command: Release, payload: (_d, log) => log },
+        compensate: { command: Release, payload: (_d, log) => ({ id: log?.id ?? 'x' }) },
       })
       .step('hold', {
         command: Reserve,
@@ -307,7 +458,7 @@ describe('decide: an invalid outgoing command', () => {
         onReply: () => {
           throw new Error('oops');
         },
-        compensate: { command: Release, payload: (_d, log) => log },
+        compensate: { command: Release, payload: (_d, log) => ({ id: log?.id ?? 'x' }) },
       })
       .build();
     const s = scenario(saga)
@@ -315,14 +466,23 @@ describe('decide: an invalid outgoing command', () => {
       .reply('reserve', { id: 'r-1' })
       .reply('hold', { id: 'h-1' });
 
-    // The participant applied "hold", so it is undone first, then "reserve".
+    // The participant applied "hold", so it is undone first (with its log), then "reserve".
     s.expectStatus('compensating').expectCommand('hold', 'compensate');
-    expect(s.instance).toMatchObject({ cause: { step: 'hold', type: 'on-reply-threw' } });
+    expect(s.command.payload).toEqual({ id: 'h-1' });
+    expect(s.instance).toMatchObject({
+      cause: {
+        step: 'hold',
+        type: 'on-reply-threw',
+        message: 'on reply threw in step "hold": oops',
+      },
+    });
   });
 
   // The pivot's command succeeded, so its effect (a charge) cannot be undone; compensating the
   // steps before it would leave the charge without its reservations.
-  it('does not compensate when onReply of the pivot throws after the pivot succeeded', () => {
+  // Once the pivot took effect nothing before it may be undone: the saga waits for an operator
+  // (it must not end `compensated` with nothing undone and the charge standing).
+  it('fails (for an operator) when onReply of the pivot throws after the pivot succeeded', () => {
     const broken = () => {
       throw new Error('oops');
     };
@@ -334,5 +494,18 @@ describe('decide: an invalid outgoing command', () => {
 
     expect(s.sent.filter((c) => c.kind === 'compensate')).toEqual([]);
     s.expectStatus('failed');
+  });
+
+  it('never compensates past the pivot when onReply of the pivot throws', () => {
+    const broken = () => {
+      throw new Error('oops');
+    };
+    const s = scenario(tiny({ chargeOnReply: broken }))
+      .start({ n: 1 })
+      .reply('reserve', { id: 'r-1' })
+      .reply('hold', { id: 'h-1' })
+      .reply('charge');
+
+    expect(s.sent.filter((c) => c.kind === 'compensate')).toEqual([]);
   });
 });

@@ -17,6 +17,16 @@ function halfway(): SagaInstance {
     .instance;
 }
 
+/** The order saga run to completion. */
+function completedOrder() {
+  return scenario(orderSaga)
+    .start(input)
+    .reply('reserveCredit', { reservationId: 'cr-1' })
+    .reply('reserveInventory', { reservationId: 'inv-1' })
+    .reply('chargePayment', { chargeId: 'ch-1' })
+    .reply('confirmOrder', { confirmedAt: '2025-01-01T00:00:00Z' });
+}
+
 describe('decide: the happy path', () => {
   it('sends reserveCredit first, built from the input, with a deterministic id and idempotency key', () => {
     const s = scenario(orderSaga, 'saga-1').start(input, 'order-o-1');
@@ -36,6 +46,7 @@ describe('decide: the happy path', () => {
       topic: 'credit.commands',
       payload: { orderId: 'o-1', customerId: 'c-1', amount: 50 },
       compensates: null,
+      expectsReply: true,
     });
     expect(s.instance).toEqual({
       id: 'saga-1',
@@ -46,9 +57,30 @@ describe('decide: the happy path', () => {
       data: input,
       completed: [],
       status: 'running',
-      currentStep: 0,
-      attempt: 1,
+      stage: 0,
+      pending: [{ step: 0, attempt: 1, waiting: 'reply' }],
+      stageFailure: null,
     });
+  });
+
+  it('arms the saga deadline and the first step timeout at start, in that order around the command', () => {
+    const s = scenario(orderSaga).start(input);
+
+    expect(s.effects.map((e) => e.type)).toEqual(['scheduleTimer', 'sendCommand', 'scheduleTimer']);
+    expect(s.scheduled).toEqual([
+      {
+        type: 'scheduleTimer',
+        key: 'saga-1:deadline',
+        delayMs: 300_000,
+        event: { type: 'deadlineReached' },
+      },
+      {
+        type: 'scheduleTimer',
+        key: 'saga-1:reserveCredit:forward:1:timeout',
+        delayMs: 30_000,
+        event: { type: 'timedOut', step: 'reserveCredit', kind: 'forward', attempt: 1 },
+      },
+    ]);
   });
 
   it('runs every step in order, folding replies into the data, and completes', () => {
@@ -69,13 +101,14 @@ describe('decide: the happy path', () => {
     s.expectCommand('confirmOrder');
     next('confirmOrder', { confirmedAt: '2025-01-01T00:00:00Z' });
 
-    s.expectStatus('completed').expectNoCommand();
+    s.expectStatus('completed').expectCommand('notifyCustomer');
     expect(versions).toEqual([1, 2, 3, 4, 5]);
     expect(payloads).toEqual([
       { orderId: 'o-1', customerId: 'c-1', amount: 50 },
       { orderId: 'o-1', sku: 'sku-1', quantity: 2 },
       { orderId: 'o-1', amount: 50, card: '4111111111111111' },
       { orderId: 'o-1', chargeId: 'ch-1' },
+      { orderId: 'o-1', customerId: 'c-1', template: 'order-confirmed' },
     ]);
     expect(s.instance.data).toEqual({
       ...input,
@@ -92,15 +125,32 @@ describe('decide: the happy path', () => {
     ]);
   });
 
-  it('drops the active-only fields once completed', () => {
-    const s = scenario(orderSaga)
-      .start(input)
-      .reply('reserveCredit', { reservationId: 'cr-1' })
-      .reply('reserveInventory', { reservationId: 'inv-1' })
-      .reply('chargePayment', { chargeId: 'ch-1' })
-      .reply('confirmOrder', { confirmedAt: 'now' });
+  it('ends with the notification sent without awaiting a reply, and cancels the deadline', () => {
+    const s = completedOrder();
 
-    expect(Object.keys(s.instance).sort()).toEqual(
+    expect(s.command).toMatchObject({
+      step: 'notifyCustomer',
+      commandType: 'order.notify-customer',
+      topic: 'order.commands',
+      expectsReply: false,
+    });
+    s.expectNoTimer().expectCancelled('saga-1:deadline');
+    expect(s.cancelled).toEqual(['saga-1:confirmOrder:forward:1:timeout', 'saga-1:deadline']);
+    s.expectArmed();
+  });
+
+  it('cancels the timeout of every step whose reply arrived, and arms the next one', () => {
+    const s = scenario(orderSaga).start(input).reply('reserveCredit', { reservationId: 'cr-1' });
+
+    s.expectCancelled('saga-1:reserveCredit:forward:1:timeout');
+    s.expectTimer('saga-1:reserveInventory:forward:1:timeout', 30_000);
+    s.expectArmed('saga-1:deadline', 'saga-1:reserveInventory:forward:1:timeout');
+    s.reply('reserveInventory', { reservationId: 'inv-1' });
+    s.expectTimer('saga-1:chargePayment:forward:1:timeout', 60_000);
+  });
+
+  it('drops the active-only fields once completed', () => {
+    expect(Object.keys(completedOrder().instance).sort()).toEqual(
       [
         'businessKey',
         'completed',
@@ -115,12 +165,7 @@ describe('decide: the happy path', () => {
   });
 
   it('journals the start, every command and reply, and the completion', () => {
-    const s = scenario(orderSaga)
-      .start(input)
-      .reply('reserveCredit', { reservationId: 'cr-1' })
-      .reply('reserveInventory', { reservationId: 'inv-1' })
-      .reply('chargePayment', { chargeId: 'ch-1' })
-      .reply('confirmOrder', { confirmedAt: 'now' });
+    const s = completedOrder();
 
     expect(
       s.journal.map((j) => [j.type, j.step ?? null, j.kind ?? null, j.attempt ?? null]),
@@ -134,6 +179,7 @@ describe('decide: the happy path', () => {
       ['reply.received', 'chargePayment', 'forward', 1],
       ['command.sent', 'confirmOrder', 'forward', 1],
       ['reply.received', 'confirmOrder', 'forward', 1],
+      ['command.sent', 'notifyCustomer', 'forward', 1],
       ['saga.completed', null, null, null],
     ]);
     expect(s.journal[0]!.detail).toEqual({ input });
@@ -147,6 +193,7 @@ describe('decide: the happy path', () => {
       messageId: 'reply-1',
       outcome: { status: 'success', data: { reservationId: 'cr-1' } },
     });
+    expect(s.journal.at(-2)!.detail).toMatchObject({ expectsReply: false });
   });
 });
 
@@ -168,6 +215,7 @@ describe('decide: starting a saga', () => {
     ]);
     expect(d.errors.find((e) => e.path === 'card')?.message).toBe('card must be 12 to 19 digits');
     expect(() => s.instance).toThrow('the saga has not started');
+    expect(s.effects).toEqual([]);
   });
 
   it('rejects input that is not an object at the root path', () => {
@@ -197,14 +245,12 @@ describe('decide: contract errors', () => {
     expect(() => decide(orderSaga, null, reply)).toThrow(/needs a stored instance/);
   });
 
-  it('throws when a timeout arrives for an unknown saga', () => {
-    const timedOut: SagaEvent = {
-      type: 'timedOut',
-      step: 'reserveCredit',
-      kind: 'forward',
-      attempt: 1,
-    };
-    expect(() => decide(orderSaga, null, timedOut)).toThrow(EngineContractError);
+  it.each<SagaEvent>([
+    { type: 'timedOut', step: 'reserveCredit', kind: 'forward', attempt: 1 },
+    { type: 'retryDue', step: 'reserveCredit', kind: 'forward', attempt: 2 },
+    { type: 'deadlineReached' },
+  ])('throws when a timer ($type) fires for an unknown saga', (event) => {
+    expect(() => decide(orderSaga, null, event)).toThrow(EngineContractError);
   });
 
   it('throws when "started" is decided for an instance that already exists', () => {
@@ -227,6 +273,27 @@ describe('decide: contract errors', () => {
     const error = new EngineContractError('x');
     expect(error).toBeInstanceOf(Error);
     expect([error.code, error.name]).toEqual(['ENGINE_CONTRACT', 'EngineContractError']);
+  });
+});
+
+describe('decide: versions', () => {
+  it('bumps the version by exactly one per applied decision, whatever the event', () => {
+    const s = scenario(orderSaga).start(input);
+    s.fail('reserveCredit', { retryable: true, type: 'unavailable' });
+    s.fireTimer('saga-1:reserveCredit:forward:2:retry');
+    s.fireTimer('saga-1:reserveCredit:forward:2:timeout');
+    s.fireTimer('saga-1:reserveCredit:forward:3:retry');
+    s.reply('reserveCredit', { reservationId: 'cr-1' });
+    s.deadline();
+
+    expect(s.instance.version).toBe(7);
+  });
+
+  it('leaves the version alone when an event is ignored or rejected', () => {
+    const s = scenario(orderSaga).start(input);
+    s.reply('reserveInventory', { reservationId: 'x' }).expectIgnored('stale');
+    s.reply('reserveCredit', { reservationId: 1 }).expectRejected('invalid-reply');
+    expect(s.instance.version).toBe(1);
   });
 });
 
@@ -259,7 +326,23 @@ describe('decide: purity', () => {
         },
       },
     ],
+    [
+      'a retryable failure reply',
+      {
+        type: 'replyReceived',
+        messageId: 'm',
+        step: 'reserveInventory',
+        kind: 'forward',
+        attempt: 1,
+        outcome: { status: 'failure', retryable: true, type: 'unavailable', message: 'down' },
+      },
+    ],
     ['a timeout', { type: 'timedOut', step: 'reserveInventory', kind: 'forward', attempt: 1 }],
+    [
+      'a stale retryDue',
+      { type: 'retryDue', step: 'reserveInventory', kind: 'forward', attempt: 2 },
+    ],
+    ['the deadline', { type: 'deadlineReached' }],
     [
       'a stale reply',
       {
@@ -305,8 +388,10 @@ describe('decide: purity', () => {
     expect(event.input).toEqual(input);
   });
 
-  it('returns equal decisions for equal inputs (no clock, no randomness)', () => {
-    const event = events[1]![1];
-    expect(decide(orderSaga, halfway(), event)).toEqual(decide(orderSaga, halfway(), event));
-  });
+  it.each(events)(
+    'returns equal decisions for equal inputs (%s: no clock, no randomness)',
+    (_l, event) => {
+      expect(decide(orderSaga, halfway(), event)).toEqual(decide(orderSaga, halfway(), event));
+    },
+  );
 });

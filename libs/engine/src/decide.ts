@@ -1,11 +1,31 @@
 import { SagaDefinition, validate } from '@sagaflow/saga-dsl';
-import { compensationFailed, compensationSucceeded } from './compensation';
+import {
+  compensationFailed,
+  compensationRetryDue,
+  compensationSucceeded,
+  failSaga,
+  progressOf,
+  startCompensation,
+} from './compensation';
 import { Decision } from './decision';
 import { EngineContractError } from './engine-error';
-import { advanceTo, forwardFailed, forwardSucceeded } from './forward';
-import { ReplyReceivedEvent, SagaEvent, StartedEvent, TimedOutEvent } from './saga-event';
-import { ActiveSaga, SagaInstance } from './saga-instance';
-import { Transition, applied, prepend } from './transition';
+import {
+  abandonRetries,
+  advance,
+  forwardFailed,
+  forwardRetryDue,
+  forwardSucceeded,
+} from './forward';
+import {
+  ReplyReceivedEvent,
+  RetryDueEvent,
+  SagaEvent,
+  StartedEvent,
+  TimedOutEvent,
+} from './saga-event';
+import { CompensatingSaga, PendingStep, RunningSaga, SagaInstance, Waiting } from './saga-instance';
+import { deadlineKey } from './timers';
+import { applied, EMPTY_TRAIL, extend, finish, Trail, Transition } from './transition';
 
 /**
  * The engine core: given a definition, the stored instance (null before start) and an event,
@@ -33,21 +53,28 @@ export function decide(
       `"${event.type}" needs a stored instance; park events for unknown sagas instead`,
     );
   assertSameDefinition(definition, instance);
-  if (event.type === 'replyReceived') return onReply(definition, instance, event);
-  return onTimeout(definition, instance, event);
+  switch (event.type) {
+    case 'replyReceived':
+      return onReply(definition, instance, event);
+    case 'timedOut':
+      return onTimeout(definition, instance, event);
+    case 'retryDue':
+      return onRetryDue(definition, instance, event);
+    case 'deadlineReached':
+      return onDeadline(definition, instance);
+  }
 }
 
 function start(definition: SagaDefinition, event: StartedEvent): Decision {
   const input = validate(definition.input, event.input);
-  if (!input.ok) {
+  if (!input.ok)
     return {
       kind: 'rejected',
       reason: 'invalid-input',
       message: `input of saga "${definition.compiled.name}" is invalid`,
       errors: input.errors,
     };
-  }
-  const fresh: SagaInstance = {
+  const progress = {
     id: event.sagaId,
     sagaType: definition.compiled.name,
     sagaVersion: definition.compiled.version,
@@ -55,14 +82,25 @@ function start(definition: SagaDefinition, event: StartedEvent): Decision {
     businessKey: event.businessKey,
     data: input.value,
     completed: [],
-    status: 'running',
-    currentStep: 0,
-    attempt: 1,
   };
+  const deadline = definition.compiled.deadlineMs;
+  const timers =
+    deadline === null
+      ? []
+      : [
+          {
+            type: 'scheduleTimer' as const,
+            key: deadlineKey(event.sagaId),
+            delayMs: deadline,
+            event: { type: 'deadlineReached' as const },
+          },
+        ];
   return applied(
-    prepend(
-      [{ type: 'saga.started', detail: { input: input.value } }],
-      advanceTo(definition, fresh, 0),
+    advance(
+      definition,
+      progress,
+      0,
+      extend(EMPTY_TRAIL, [{ type: 'saga.started', detail: { input: input.value } }], timers),
     ),
   );
 }
@@ -72,98 +110,182 @@ function onReply(
   instance: SagaInstance,
   event: ReplyReceivedEvent,
 ): Decision {
-  const stepIndex = definition.steps.findIndex((s) => s.compiled.name === event.step);
-  if (stepIndex === -1) {
+  const index = definition.steps.findIndex((s) => s.compiled.name === event.step);
+  if (index === -1)
     return {
       kind: 'rejected',
       reason: 'unknown-step',
       message: `saga "${instance.sagaType}" v${instance.sagaVersion} has no step "${event.step}"`,
       errors: [],
     };
-  }
-  const active = awaiting(instance, stepIndex, event);
-  if (!active.ok) return active.decision;
-  const received = {
-    type: 'reply.received' as const,
-    step: event.step,
-    kind: event.kind,
-    attempt: event.attempt,
-    detail: { messageId: event.messageId, outcome: event.outcome },
-  };
+  const target = awaiting(instance, index, event, 'reply');
+  if (!target.ok) return target.decision;
+  const trail = extend(EMPTY_TRAIL, [
+    {
+      type: 'reply.received',
+      step: event.step,
+      kind: event.kind,
+      attempt: event.attempt,
+      detail: { messageId: event.messageId, outcome: event.outcome },
+    },
+  ]);
   const outcome = event.outcome;
-  if (outcome.status === 'success') {
-    const step = definition.steps[stepIndex]!;
-    const schema = event.kind === 'forward' ? step.command.reply : step.compensation!.command.reply;
-    const reply = validate(schema, outcome.data);
-    if (!reply.ok) {
-      return {
-        kind: 'rejected',
-        reason: 'invalid-reply',
-        message: `reply to ${event.kind} "${event.step}" does not match its schema`,
-        errors: reply.errors,
-      };
-    }
-    return applied(
-      bump(instance, prepend([received], succeed(definition, active.instance, reply.value))),
+  if (outcome.status === 'failure') {
+    const cause = {
+      step: event.step,
+      kind: event.kind,
+      type: outcome.type,
+      message: outcome.message,
+    };
+    return bumped(
+      instance,
+      target.instance.status === 'running'
+        ? forwardFailed(
+            definition,
+            target.instance,
+            target.member,
+            cause,
+            { retryable: outcome.retryable, outcomeUnknown: false, allowRetry: true },
+            trail,
+          )
+        : compensationFailed(definition, target.instance, cause, outcome.retryable, trail),
     );
   }
-  const cause = {
-    step: event.step,
-    kind: event.kind,
-    type: outcome.type,
-    message: outcome.message,
-  };
-  return applied(
-    bump(
-      instance,
-      prepend([received], fail(definition, active.instance, cause, outcome.retryable)),
-    ),
+  const step = definition.steps[index]!;
+  const schema = event.kind === 'forward' ? step.command?.reply : step.compensation?.command.reply;
+  const reply = schema
+    ? validate(schema, outcome.data)
+    : { ok: true as const, value: outcome.data };
+  if (!reply.ok)
+    return {
+      kind: 'rejected',
+      reason: 'invalid-reply',
+      message: `reply to ${event.kind} "${event.step}" does not match its schema`,
+      errors: reply.errors,
+    };
+  return bumped(
+    instance,
+    target.instance.status === 'running'
+      ? forwardSucceeded(definition, target.instance, target.member, reply.value, trail)
+      : compensationSucceeded(definition, target.instance, trail),
   );
 }
 
+/** A timeout: retry, compensate or park, as the step says; compensations always retry. */
 function onTimeout(
   definition: SagaDefinition,
   instance: SagaInstance,
   event: TimedOutEvent,
 ): Decision {
-  const stepIndex = definition.steps.findIndex((s) => s.compiled.name === event.step);
-  const active = awaiting(instance, stepIndex, event);
-  if (!active.ok) return active.decision;
+  const index = definition.steps.findIndex((s) => s.compiled.name === event.step);
+  const target = awaiting(instance, index, event, 'reply');
+  if (!target.ok) return target.decision;
+  const trail = extend(EMPTY_TRAIL, [
+    { type: 'step.timedOut', step: event.step, kind: event.kind, attempt: event.attempt },
+  ]);
   const cause = {
     step: event.step,
     kind: event.kind,
     type: 'timeout',
-    message: `no reply to attempt ${event.attempt}`,
+    message: `no reply to ${event.kind} attempt ${event.attempt} in time`,
   };
-  return applied(bump(instance, fail(definition, active.instance, cause, true)));
+  if (target.instance.status === 'compensating')
+    return bumped(instance, compensationFailed(definition, target.instance, cause, true, trail));
+  const policy = definition.steps[index]!.compiled.onTimeout;
+  if (policy === 'park')
+    return bumped(instance, failSaga(definition, progressOf(target.instance), index, cause, trail));
+  const retry = policy === 'retry';
+  return bumped(
+    instance,
+    forwardFailed(
+      definition,
+      target.instance,
+      target.member,
+      cause,
+      { retryable: retry, outcomeUnknown: true, allowRetry: retry },
+      trail,
+    ),
+  );
 }
 
-function succeed(definition: SagaDefinition, instance: ActiveSaga, reply: unknown): Transition {
-  return instance.status === 'running'
-    ? forwardSucceeded(definition, instance, reply)
-    : compensationSucceeded(definition, instance);
-}
-
-function fail(
+function onRetryDue(
   definition: SagaDefinition,
-  instance: ActiveSaga,
-  cause: Parameters<typeof forwardFailed>[2],
-  retryable: boolean,
-): Transition {
-  return instance.status === 'running'
-    ? forwardFailed(definition, instance, cause, retryable)
-    : compensationFailed(definition, instance, cause, retryable);
+  instance: SagaInstance,
+  event: RetryDueEvent,
+): Decision {
+  const index = definition.steps.findIndex((s) => s.compiled.name === event.step);
+  const target = awaiting(instance, index, event, 'retry');
+  if (!target.ok) return target.decision;
+  return bumped(
+    instance,
+    target.instance.status === 'running'
+      ? forwardRetryDue(definition, target.instance, target.member, EMPTY_TRAIL)
+      : compensationRetryDue(definition, target.instance, EMPTY_TRAIL),
+  );
 }
 
-type Awaiting = { ok: true; instance: ActiveSaga } | { ok: false; decision: Decision };
+/**
+ * The saga's deadline. Before the pivot: start nothing new, wait for the replies already
+ * awaited, then compensate. After the pivot it can only go forward, so it is only recorded.
+ */
+function onDeadline(definition: SagaDefinition, instance: SagaInstance): Decision {
+  if (instance.status !== 'running')
+    return {
+      kind: 'ignored',
+      reason: 'late',
+      message: `the deadline passed while the saga was ${instance.status}`,
+    };
+  const pivot = definition.compiled.pivotIndex;
+  const pastPivot = pivot !== null && instance.completed.some((c) => c.index === pivot);
+  const trail = extend(EMPTY_TRAIL, [{ type: 'saga.deadlineReached', detail: { pastPivot } }]);
+  if (pastPivot) return bumped(instance, finish(instance, trail));
+  const stage = definition.compiled.stages[instance.stage]!;
+  const cause = {
+    step: stage.name,
+    kind: 'forward' as const,
+    type: 'deadline',
+    message: `the saga did not finish within ${definition.compiled.deadlineMs} ms`,
+  };
+  const settled = abandonRetries(definition, instance);
+  if (settled.pivotUnknown !== null)
+    return bumped(
+      instance,
+      failSaga(definition, progressOf(settled.instance), settled.pivotUnknown, cause, trail),
+    );
+  if (settled.instance.pending.length === 0)
+    return bumped(
+      instance,
+      startCompensation(definition, progressOf(settled.instance), cause, trail),
+    );
+  return bumped(
+    instance,
+    finish({ ...settled.instance, stageFailure: instance.stageFailure ?? cause }, trail),
+  );
+}
 
-/** Is the instance waiting for exactly this step, kind and attempt? Anything else changes nothing. */
+type Target =
+  | { ok: true; instance: RunningSaga; member: PendingStep }
+  | { ok: true; instance: CompensatingSaga; member: PendingStep }
+  | { ok: false; decision: Decision };
+
+/** Is the instance waiting for exactly this step, kind, attempt (and reply or retry)? Anything else changes nothing. */
 function awaiting(
   instance: SagaInstance,
-  stepIndex: number,
-  event: ReplyReceivedEvent | TimedOutEvent,
-): Awaiting {
+  index: number,
+  event: { step: string; kind: string; attempt: number },
+  waiting: Waiting,
+): Target {
   const what = `${event.kind} "${event.step}" attempt ${event.attempt}`;
+  if (instance.status === 'running' && event.kind === 'forward') {
+    const member = instance.pending.find(
+      (p) => p.step === index && p.attempt === event.attempt && p.waiting === waiting,
+    );
+    if (member) return { ok: true, instance, member };
+  } else if (instance.status === 'compensating' && event.kind === 'compensate') {
+    const { currentStep, attempt } = instance;
+    if (currentStep === index && attempt === event.attempt && instance.waiting === waiting)
+      return { ok: true, instance, member: { step: currentStep, attempt, waiting } };
+  }
   if (instance.status !== 'running' && instance.status !== 'compensating') {
     return {
       ok: false,
@@ -174,27 +296,15 @@ function awaiting(
       },
     };
   }
-  const expectedKind = instance.status === 'running' ? 'forward' : 'compensate';
-  const matches =
-    event.kind === expectedKind &&
-    stepIndex === instance.currentStep &&
-    event.attempt === instance.attempt;
-  if (!matches) {
-    return {
-      ok: false,
-      decision: {
-        kind: 'ignored',
-        reason: 'stale',
-        message: `${what} is not what the saga awaits (step ${instance.currentStep}, ${expectedKind}, attempt ${instance.attempt})`,
-      },
-    };
-  }
-  return { ok: true, instance };
+  return {
+    ok: false,
+    decision: { kind: 'ignored', reason: 'stale', message: `${what} is not what the saga awaits` },
+  };
 }
 
 /** Exactly one version step per applied transition, whatever path produced it. */
-function bump(before: SagaInstance, t: Transition): Transition {
-  return { ...t, next: { ...t.next, version: before.version + 1 } };
+function bumped(before: SagaInstance, t: Transition): Decision {
+  return applied({ ...t, next: { ...t.next, version: before.version + 1 } });
 }
 
 function assertSameDefinition(definition: SagaDefinition, instance: SagaInstance): void {
@@ -205,3 +315,5 @@ function assertSameDefinition(definition: SagaDefinition, instance: SagaInstance
     );
   }
 }
+
+export type { Trail };

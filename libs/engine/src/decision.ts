@@ -1,4 +1,5 @@
 import { FieldError } from '@sagaflow/saga-dsl';
+import { TimerEvent } from './saga-event';
 import { CommandKind, SagaInstance } from './saga-instance';
 
 /** Send one command; the shell writes it to the outbox in the same transaction as `next`. */
@@ -19,9 +20,29 @@ export interface SendCommandEffect {
   readonly payload: unknown;
   /** On a compensation: the idempotency key of the forward command it undoes; null on forward commands. */
   readonly compensates: string | null;
+  /** False for notifications: the participant must not reply. */
+  readonly expectsReply: boolean;
 }
 
-export type Effect = SendCommandEffect;
+/**
+ * Wake the saga with `event` after `delayMs`. The shell stores the timer in the same
+ * transaction (PostgreSQL holds every deadline); `key` is deterministic, so scheduling twice
+ * is one timer.
+ */
+export interface ScheduleTimerEffect {
+  readonly type: 'scheduleTimer';
+  readonly key: string;
+  readonly delayMs: number;
+  readonly event: TimerEvent;
+}
+
+/** The timer is no longer needed. Cancelling is tidiness: a stale timer is ignored anyway. */
+export interface CancelTimerEffect {
+  readonly type: 'cancelTimer';
+  readonly key: string;
+}
+
+export type Effect = SendCommandEffect | ScheduleTimerEffect | CancelTimerEffect;
 
 export type JournalType =
   | 'saga.started'
@@ -29,8 +50,12 @@ export type JournalType =
   | 'reply.received'
   /** Written by the shell for a valid reply the core ignored (late or stale), so the timeline shows it. */
   | 'reply.ignored'
+  | 'step.skipped'
+  | 'step.completed'
+  | 'step.timedOut'
   | 'step.retrying'
   | 'step.failed'
+  | 'saga.deadlineReached'
   | 'saga.compensating'
   | 'saga.completed'
   | 'saga.compensated'

@@ -4,3 +4,4 @@ export * from './decision';
 export * from './engine-error';
 export { decide } from './decide';
 export { commandMessageId, idempotencyKey } from './commands';
+export { attemptTimerKey, deadlineKey } from './timers';

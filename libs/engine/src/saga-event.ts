@@ -27,7 +27,7 @@ export interface ReplyReceivedEvent {
   readonly outcome: ReplyOutcome;
 }
 
-/** A step deadline fired (wired to timers by the durability work; the core already handles it). */
+/** A step attempt's deadline passed with no reply. Stale (another attempt, step done) → ignored. */
 export interface TimedOutEvent {
   readonly type: 'timedOut';
   readonly step: string;
@@ -35,4 +35,20 @@ export interface TimedOutEvent {
   readonly attempt: number;
 }
 
-export type SagaEvent = StartedEvent | ReplyReceivedEvent | TimedOutEvent;
+/** The backoff before `attempt` is over: send it. */
+export interface RetryDueEvent {
+  readonly type: 'retryDue';
+  readonly step: string;
+  readonly kind: CommandKind;
+  readonly attempt: number;
+}
+
+/** The saga's own deadline passed. */
+export interface DeadlineReachedEvent {
+  readonly type: 'deadlineReached';
+}
+
+/** Events that timers deliver; serialisable, stored with the timer. */
+export type TimerEvent = TimedOutEvent | RetryDueEvent | DeadlineReachedEvent;
+
+export type SagaEvent = StartedEvent | ReplyReceivedEvent | TimerEvent;

@@ -33,10 +33,29 @@ interface SagaInstanceBase {
   readonly completed: readonly CompletedStep[];
 }
 
+/** What an outstanding step attempt waits for: its reply, or the timer of its next attempt. */
+export type Waiting = 'reply' | 'retry';
+
+/** A step of the current stage that has not finished yet. */
+export interface PendingStep {
+  readonly step: number;
+  readonly attempt: number;
+  readonly waiting: Waiting;
+  /** Waiting to retry after the previous attempt timed out: that attempt's outcome is unknown. */
+  readonly afterTimeout?: true;
+}
+
 export interface RunningSaga extends SagaInstanceBase {
   readonly status: 'running';
-  readonly currentStep: number;
-  readonly attempt: number;
+  /** The current stage (one step, or a parallel group). */
+  readonly stage: number;
+  /** Its steps still outstanding; never empty. */
+  readonly pending: readonly PendingStep[];
+  /**
+   * Set when a step of the stage failed for good (or the deadline passed) while others are
+   * still outstanding: no new attempts start, and the saga compensates once they settle.
+   */
+  readonly stageFailure: SagaFailure | null;
 }
 
 export interface CompensatingSaga extends SagaInstanceBase {
@@ -44,6 +63,7 @@ export interface CompensatingSaga extends SagaInstanceBase {
   /** The step being undone now. */
   readonly currentStep: number;
   readonly attempt: number;
+  readonly waiting: Waiting;
   /** Steps still to undo after the current one, in order. */
   readonly remaining: readonly number[];
   readonly cause: SagaFailure;

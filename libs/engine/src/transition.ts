@@ -1,24 +1,31 @@
 import { Decision, Effect, JournalEntry } from './decision';
 import { SagaInstance } from './saga-instance';
 
-/** Accumulates one transition: the next state, effects and journal lines, in order. */
+/** One transition being built: the next state, effects and journal lines, in order. */
 export interface Transition {
   readonly next: SagaInstance;
   readonly effects: readonly Effect[];
   readonly journal: readonly JournalEntry[];
 }
 
-export function transition(
-  next: SagaInstance,
-  journal: JournalEntry[] = [],
-  effects: Effect[] = [],
-): Transition {
-  return { next, effects, journal };
+/** What happened so far in this transition, carried into the function that finishes it. */
+export interface Trail {
+  readonly effects: readonly Effect[];
+  readonly journal: readonly JournalEntry[];
 }
 
-/** Appends journal lines recorded before `t` (the event itself) to a transition. */
-export function prepend(before: readonly JournalEntry[], t: Transition): Transition {
-  return { ...t, journal: [...before, ...t.journal] };
+export const EMPTY_TRAIL: Trail = { effects: [], journal: [] };
+
+export function extend(
+  trail: Trail,
+  journal: readonly JournalEntry[],
+  effects: readonly Effect[] = [],
+): Trail {
+  return { effects: [...trail.effects, ...effects], journal: [...trail.journal, ...journal] };
+}
+
+export function finish(next: SagaInstance, trail: Trail): Transition {
+  return { next, effects: trail.effects, journal: trail.journal };
 }
 
 export function applied(t: Transition): Decision {

@@ -35,6 +35,8 @@ export const CommandEnvelope = z.object({
   idempotencyKey: Text,
   commandType: Text,
   replyTopic: Text,
+  /** False for notifications: the participant must not reply. Absent means true (older senders). */
+  expectsReply: z.boolean().default(true),
   /** On `compensate`: the idempotency key of the forward command being undone; null on `forward`. */
   compensates: Text.nullable(),
   payload: z.unknown(),

@@ -7,6 +7,11 @@ export interface HandlerContext {
   readonly command: CommandEnvelope;
   /** Write the effect with this client: it commits together with the idempotency record. */
   readonly tx: PoolClient;
+  /**
+   * On a compensation: the reply this participant recorded for the forward command (null for a
+   * forward command). The saga's log may be missing when the forward timed out, so undo by this.
+   */
+  readonly forwardReply: unknown;
 }
 
 export type CommandHandler<P, R> = (payload: P, context: HandlerContext) => Promise<R> | R;

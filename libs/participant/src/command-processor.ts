@@ -80,7 +80,16 @@ export class CommandProcessor {
       await this.store.save(client, key, NOTHING_TO_UNDO);
       return NOTHING_TO_UNDO;
     }
-    const answer = await this.runHandler(client, command, registration);
+    const forwardReply =
+      command.kind === 'compensate' && command.compensates
+        ? await this.store.find(client, command.compensates)
+        : null;
+    const answer = await this.runHandler(
+      client,
+      command,
+      registration,
+      forwardReply?.outcome === 'success' ? forwardReply.data : null,
+    );
     await this.store.save(client, key, answer);
     return answer;
   }
@@ -104,6 +113,7 @@ export class CommandProcessor {
     client: PoolClient,
     command: CommandEnvelope,
     registration: HandlerRegistration,
+    forwardReply: unknown,
   ): Promise<StoredReply> {
     const payload = validate(registration.command.payload, command.payload);
     if (!payload.ok) {
@@ -115,7 +125,7 @@ export class CommandProcessor {
     }
     await client.query('SAVEPOINT handler');
     try {
-      const data = await registration.handle(payload.value, { command, tx: client });
+      const data = await registration.handle(payload.value, { command, tx: client, forwardReply });
       const checked = validate(registration.command.reply, data);
       if (!checked.ok)
         throw new Error(

@@ -14,13 +14,18 @@ import { ParticipantFailure } from './participant-failure';
 import { ParticipantService } from './participant-service';
 
 /** `@Ctx()` in a Sagaflow `@MessagePattern` handler: the command envelope and the open transaction. */
-export class SagaflowContext extends BaseRpcContext<[CommandEnvelope, PoolClient]> {
+export class SagaflowContext extends BaseRpcContext<[CommandEnvelope, PoolClient, unknown]> {
   get command(): CommandEnvelope {
     return this.args[0];
   }
 
   get tx(): PoolClient {
     return this.args[1];
+  }
+
+  /** On a compensation: the reply recorded for the forward command (see HandlerContext). */
+  get forwardReply(): unknown {
+    return this.args[2];
   }
 }
 
@@ -104,7 +109,7 @@ export class SagaflowTransport extends Server implements CustomTransportStrategy
         try {
           return await lastValueFrom(
             this.transformToObservable(
-              await handler(payload, new SagaflowContext([ctx.command, ctx.tx])),
+              await handler(payload, new SagaflowContext([ctx.command, ctx.tx, ctx.forwardReply])),
             ),
           );
         } catch (error) {

@@ -6,6 +6,7 @@ import {
   encodeReply,
   headersToStrings,
   HEADERS,
+  ReplyEnvelope,
 } from '@sagaflow/messaging';
 import { HandlerRegistration } from './command-handler';
 import { CommandProcessor } from './command-processor';
@@ -71,6 +72,8 @@ export class ParticipantService {
           return;
         }
         const reply = await this.processor.process(decoded.value);
+        if (!decoded.value.expectsReply)
+          return this.settleNotification(reply, topic, message.offset);
         const traceparent = headersToStrings(message.headers)[HEADERS.traceparent];
         const wire = encodeReply(reply, decoded.value.replyTopic, traceparent);
         await this.producer!.send({
@@ -80,6 +83,24 @@ export class ParticipantService {
         });
       },
     });
+  }
+
+  /**
+   * A notification is never answered, so nobody would retry it: a transient failure throws,
+   * which leaves the offset uncommitted and has Kafka deliver it again; a rejection is reported.
+   */
+  private settleNotification(reply: ReplyEnvelope, topic: string, offset: string): void {
+    if (reply.outcome === 'success') return;
+    const where = `${reply.step} (${topic}@${offset})`;
+    if (reply.failure.retryable)
+      throw new Error(
+        `notification ${where} failed transiently, will be delivered again: ${reply.failure.message}`,
+      );
+    (this.options.onMalformed ?? defaultMalformed)(
+      `notification rejected: ${reply.failure.type}: ${reply.failure.message}`,
+      topic,
+      offset,
+    );
   }
 
   async stop(): Promise<void> {

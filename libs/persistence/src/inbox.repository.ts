@@ -13,4 +13,13 @@ export class InboxRepository {
     );
     return new Set(rows.map((r) => r.message_id));
   }
+
+  /** Removes ids again (a parked message must be able to come back with the same id). */
+  async forget(sql: Sql, consumer: string, messageIds: readonly string[]): Promise<void> {
+    if (messageIds.length > 0)
+      await sql.exec(
+        `DELETE FROM inbox_message WHERE consumer = $1 AND message_id = ANY($2::text[])`,
+        [consumer, messageIds],
+      );
+  }
 }

@@ -8,3 +8,4 @@ export * from './outbox.repository';
 export * from './inbox.repository';
 export * from './parked-message.repository';
 export * from './definition.repository';
+export * from './timer.repository';

@@ -12,6 +12,8 @@ export interface ParkedMessage {
   readonly reasonCode: string;
   readonly reason: string;
   readonly sagaId: string | null;
+  /** The envelope's message id when it could be read (kept out of the inbox while parked). */
+  readonly messageId?: string;
 }
 
 /**

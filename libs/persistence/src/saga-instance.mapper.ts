@@ -1,5 +1,5 @@
 import { CompletedStep } from '@sagaflow/compensation';
-import { SagaFailure, SagaInstance, SagaStatus } from '@sagaflow/engine';
+import { PendingStep, SagaFailure, SagaInstance, SagaStatus, Waiting } from '@sagaflow/engine';
 
 /** The columns of `saga_instance` the engine state maps onto. */
 export interface SagaInstanceRow {
@@ -21,6 +21,10 @@ export interface SagaInstanceRow {
 /** The parts of the state that only the engine reads, kept together in one jsonb column. */
 interface StoredState {
   readonly completed: readonly CompletedStep[];
+  readonly stage?: number;
+  readonly pending?: readonly PendingStep[];
+  readonly stageFailure?: SagaFailure | null;
+  readonly waiting?: Waiting;
   readonly remaining?: readonly number[];
   readonly failedStep?: number;
 }
@@ -37,13 +41,20 @@ export function toInstance(row: SagaInstanceRow): SagaInstance {
   };
   switch (row.status) {
     case 'running':
-      return { ...base, status: 'running', currentStep: row.current_step!, attempt: row.attempt! };
+      return {
+        ...base,
+        status: 'running',
+        stage: row.state.stage!,
+        pending: row.state.pending!,
+        stageFailure: row.state.stageFailure ?? null,
+      };
     case 'compensating':
       return {
         ...base,
         status: 'compensating',
         currentStep: row.current_step!,
         attempt: row.attempt!,
+        waiting: row.state.waiting ?? 'reply',
         remaining: row.state.remaining ?? [],
         cause: row.last_error!,
       };
@@ -61,19 +72,33 @@ export function toInstance(row: SagaInstanceRow): SagaInstance {
   }
 }
 
+/**
+ * `current_step` and `attempt` are columns for queries and the CHECK constraint: the step
+ * being undone while compensating, the first outstanding step of the stage while running.
+ */
 export function toRow(instance: SagaInstance): SagaInstanceRow {
-  const active = instance.status === 'running' || instance.status === 'compensating';
+  const active =
+    instance.status === 'running'
+      ? instance.pending[0]
+      : instance.status === 'compensating'
+        ? { step: instance.currentStep, attempt: instance.attempt }
+        : undefined;
   return {
     id: instance.id,
     saga_type: instance.sagaType,
     saga_version: instance.sagaVersion,
     status: instance.status,
-    current_step: active ? instance.currentStep : null,
-    attempt: active ? instance.attempt : null,
+    current_step: active ? active.step : null,
+    attempt: active ? active.attempt : null,
     data: instance.data,
     state: {
       completed: instance.completed,
-      ...(instance.status === 'compensating' ? { remaining: instance.remaining } : {}),
+      ...(instance.status === 'running'
+        ? { stage: instance.stage, pending: instance.pending, stageFailure: instance.stageFailure }
+        : {}),
+      ...(instance.status === 'compensating'
+        ? { remaining: instance.remaining, waiting: instance.waiting }
+        : {}),
       ...(instance.status === 'failed' ? { failedStep: instance.failedStep } : {}),
     },
     last_error: 'cause' in instance ? instance.cause : null,

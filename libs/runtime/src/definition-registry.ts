@@ -33,10 +33,10 @@ export class DefinitionRegistry {
 
   /** Every command topic the definitions send to (unprefixed). */
   commandTopics(): string[] {
-    const topics = this.all().flatMap((d) =>
-      d.compiled.steps.flatMap((s) => [s.command.topic, s.compensation?.topic ?? []].flat()),
+    const refs = this.all().flatMap((d) =>
+      d.compiled.steps.flatMap((s) => [s.command, s.compensation]),
     );
-    return [...new Set(topics)];
+    return [...new Set(refs.flatMap((ref) => (ref ? [ref.topic] : [])))];
   }
 }
 

@@ -2,6 +2,7 @@ import { crashPoint } from '@sagaflow/config';
 import { ClaimedMessage, OutboxRepository, withTransaction } from '@sagaflow/persistence';
 import { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
+import { PollingLoop } from './polling-loop';
 
 export interface OutboxRelayOptions {
   /** Rows claimed and published per round trip. */
@@ -18,34 +19,35 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   private readonly outbox = new OutboxRepository();
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly loop: PollingLoop;
+  private readonly batchSize: number;
   published = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly producer: Producer,
-    private readonly options: OutboxRelayOptions = {},
-  ) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    options: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.loop = new PollingLoop(() => this.relayOnce(), {
+      batchSize: this.batchSize,
+      idleMs: options.idleMs ?? 20,
+      onError: options.onError,
+    });
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Publishes one batch; returns how many rows it sent. */
   async relayOnce(): Promise<number> {
-    const batchSize = this.options.batchSize ?? 500;
     return withTransaction(this.dataSource, async (sql) => {
-      const claimed = await this.outbox.claim(sql, batchSize);
+      const claimed = await this.outbox.claim(sql, this.batchSize);
       if (claimed.length === 0) return 0;
       await this.producer.sendBatch({ acks: -1, topicMessages: byTopic(claimed) });
       crashPoint('relay.afterPublish');
@@ -55,34 +57,6 @@ export class OutboxRelay {
       );
       this.published += claimed.length;
       return claimed.length;
-    });
-  }
-
-  private async run(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 500;
-    while (this.running) {
-      let sent = 0;
-      try {
-        sent = await this.relayOnce();
-      } catch (error) {
-        this.options.onError?.(error);
-        await this.sleep(1000);
-        continue;
-      }
-      if (sent < batchSize) await this.sleep(this.options.idleMs ?? 20);
-    }
-  }
-
-  /** Waits, unless stop() wakes it early. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      this.wake = finish;
     });
   }
 }

@@ -5,10 +5,7 @@ import {
   InboxRepository,
   InstanceUpdate,
   JournalRecord,
-  JournalRepository,
   OptimisticLockError,
-  OutboxMessage,
-  OutboxRepository,
   ParkedMessage,
   ParkedMessageRepository,
   SagaInstanceRepository,
@@ -16,8 +13,8 @@ import {
   withTransaction,
 } from '@sagaflow/persistence';
 import { DataSource } from 'typeorm';
-import { TopicSettings, toJournal, toOutbox } from './command-outbox';
 import { DefinitionRegistry } from './definition-registry';
+import { addTransition, emptyWrites, flushWrites, TopicSettings, Writes } from './effect-writes';
 
 /** A reply as fetched from Kafka, before any parsing. */
 export interface RawReply {
@@ -49,8 +46,6 @@ const MAX_CONFLICT_RETRIES = 5;
  */
 export class ReplyBatchProcessor {
   private readonly instances = new SagaInstanceRepository();
-  private readonly journal = new JournalRepository();
-  private readonly outbox = new OutboxRepository();
   private readonly inbox = new InboxRepository();
   private readonly parked = new ParkedMessageRepository();
 
@@ -87,12 +82,24 @@ export class ReplyBatchProcessor {
       CONSUMER,
       valid.map((v) => v.reply.messageId),
     );
-    const unseen = valid.filter((v) => fresh.delete(v.reply.messageId));
-    const apply = await this.applyAll(sql, unseen, parked);
+    const candidates = valid.filter((v) => fresh.has(v.reply.messageId));
+    const apply = await this.applyAll(sql, candidates, parked);
     await this.parked.park(sql, parked);
-    return { ...apply, duplicates: valid.length - unseen.length, parked: parked.length };
+    // A parked reply must not use up its id: once fixed (or replayed), it has to get through.
+    await this.inbox.forget(sql, CONSUMER, apply.unsettled);
+    return {
+      applied: apply.applied,
+      ignored: apply.ignored,
+      duplicates: valid.length - apply.tried,
+      parked: parked.length,
+    };
   }
 
+  /**
+   * Applies the replies whose ids are new, in arrival order. The first reply with an id that is
+   * applied or ignored settles that id, and later copies are duplicates. A parked reply does not
+   * settle it: a corrected reply with the same id, even later in the same batch, still gets its turn.
+   */
   private async applyAll(
     sql: Sql,
     replies: Array<{ raw: RawReply; reply: ReplyEnvelope }>,
@@ -102,34 +109,40 @@ export class ReplyBatchProcessor {
       ...new Set(replies.map((r) => r.reply.sagaId)),
     ]);
     const current = new Map(loaded);
-    const journal: JournalRecord[] = [];
-    const outbox: OutboxMessage[] = [];
+    const writes = emptyWrites();
+    const settled = new Set<string>();
     let applied = 0;
     let ignored = 0;
+    let tried = 0;
     for (const { raw, reply } of replies) {
-      const instance = current.get(reply.sagaId);
-      const outcome = this.applyOne(instance, reply, raw);
-      if (outcome.kind === 'park') parked.push(outcome.parked);
-      else if (outcome.kind === 'ignored') {
+      if (settled.has(reply.messageId)) continue;
+      tried++;
+      const outcome = this.applyOne(current.get(reply.sagaId), reply, raw, writes);
+      if (outcome.kind === 'park') {
+        parked.push({ ...outcome.parked, messageId: reply.messageId });
+        continue;
+      }
+      settled.add(reply.messageId);
+      if (outcome.kind === 'ignored') {
         ignored++;
-        journal.push(outcome.journal);
+        writes.journal.push(outcome.journal);
       } else {
         applied++;
         current.set(outcome.next.id, outcome.next);
-        journal.push(...outcome.journal);
-        outbox.push(...outcome.outbox);
       }
     }
-    await this.instances.updateMany(sql, changedInstances(loaded, current));
-    await this.journal.append(sql, journal);
-    await this.outbox.enqueue(sql, outbox);
-    return { applied, ignored };
+    await flushWrites(sql, changedInstances(loaded, current), writes);
+    const unsettled = [...new Set(replies.map((r) => r.reply.messageId))].filter(
+      (id) => !settled.has(id),
+    );
+    return { applied, ignored, tried, unsettled };
   }
 
   private applyOne(
     instance: SagaInstance | undefined,
     reply: ReplyEnvelope,
     raw: RawReply,
+    writes: Writes,
   ): ApplyOutcome {
     if (!instance)
       return {
@@ -159,7 +172,6 @@ export class ReplyBatchProcessor {
           ? { status: 'success', data: reply.data }
           : { status: 'failure', ...reply.failure },
     });
-    const actor = 'reply';
     if (decision.kind === 'rejected')
       return { kind: 'park', parked: park(raw, decision.reason, decision.message, instance.id) };
     if (decision.kind === 'ignored') {
@@ -175,27 +187,31 @@ export class ReplyBatchProcessor {
         step: reply.step,
         kind: reply.kind,
         attempt: reply.attempt,
-        actor,
+        actor: 'reply',
         detail,
       };
       return { kind: 'ignored', journal: line };
     }
     const traceparent = headersToStrings(raw.headers).traceparent;
-    return {
-      kind: 'applied',
-      next: decision.next,
-      journal: toJournal(decision.next, decision.journal, actor),
-      outbox: toOutbox(decision.effects, this.topics, traceparent),
-    };
+    addTransition(
+      writes,
+      decision.next,
+      decision.effects,
+      decision.journal,
+      'reply',
+      this.topics,
+      traceparent,
+    );
+    return { kind: 'applied', next: decision.next };
   }
 }
 
 type ApplyOutcome =
   | { kind: 'park'; parked: ParkedMessage }
   | { kind: 'ignored'; journal: JournalRecord }
-  | { kind: 'applied'; next: SagaInstance; journal: JournalRecord[]; outbox: OutboxMessage[] };
+  | { kind: 'applied'; next: SagaInstance };
 
-function changedInstances(
+export function changedInstances(
   before: Map<string, SagaInstance>,
   after: Map<string, SagaInstance>,
 ): InstanceUpdate[] {

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decide, SagaInstance } from '@sagaflow/engine';
 import { DataSource } from 'typeorm';
-import {
-  JournalRepository,
-  OutboxRepository,
-  SagaInstanceRepository,
-  withTransaction,
-} from '@sagaflow/persistence';
-import { TopicSettings, toJournal, toOutbox } from './command-outbox';
+import { SagaInstanceRepository, withTransaction } from '@sagaflow/persistence';
+import { addTransition, emptyWrites, flushWrites, TopicSettings } from './effect-writes';
 import { DefinitionRegistry } from './definition-registry';
 import { InvalidSagaInputError } from './runtime-errors';
 
@@ -29,13 +24,11 @@ export interface StartSagaResult {
 }
 
 /**
- * Starts a saga: instance, journal and first command in one transaction. A repeated
+ * Starts a saga: instance, journal, first command(s) and timers in one transaction. A repeated
  * idempotency key is a no-op that returns the existing instance.
  */
 export class StartSaga {
   private readonly instances = new SagaInstanceRepository();
-  private readonly journal = new JournalRepository();
-  private readonly outbox = new OutboxRepository();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -66,8 +59,17 @@ export class StartSaga {
         );
         return { instance: existing!, created: false };
       }
-      await this.journal.append(sql, toJournal(decision.next, decision.journal, command.actor));
-      await this.outbox.enqueue(sql, toOutbox(decision.effects, this.topics, command.traceparent));
+      const writes = emptyWrites();
+      addTransition(
+        writes,
+        decision.next,
+        decision.effects,
+        decision.journal,
+        command.actor,
+        this.topics,
+        command.traceparent,
+      );
+      await flushWrites(sql, [], writes);
       return { instance: decision.next, created: true };
     });
   }

@@ -1,12 +1,14 @@
 import { CommandDefinition } from './command';
+import { RetryPolicy, TimeoutAction } from './retry-options';
 import { StandardSchemaV1 } from './standard-schema';
 
 /**
  * Where a step stands relative to the point of no return (Garcia-Molina & Salem's sagas,
- * refined by the pivot/retriable split): compensatable steps can be undone, the pivot
- * cannot, and retriable steps after it must eventually succeed.
+ * refined by the pivot/retriable split): compensatable steps can be undone, the pivot cannot,
+ * retriable steps after it must eventually succeed. Notifications are sent without awaiting a
+ * reply; local steps transform the saga data. Neither is ever compensated.
  */
-export type StepKind = 'compensatable' | 'pivot' | 'retriable';
+export type StepKind = 'compensatable' | 'pivot' | 'retriable' | 'notification' | 'local';
 
 export interface CompiledCommandRef {
   readonly type: string;
@@ -18,32 +20,53 @@ export interface CompiledStep {
   readonly index: number;
   readonly name: string;
   readonly kind: StepKind;
-  readonly command: CompiledCommandRef;
+  /** The stage the step belongs to (members of a parallel group share one). */
+  readonly stage: number;
+  /** Null for local steps. */
+  readonly command: CompiledCommandRef | null;
   readonly compensation: CompiledCommandRef | null;
-  /** Forward attempts before the step counts as failed (retryable failures only). */
-  readonly maxAttempts: number;
-  /** Compensation attempts before the saga becomes `failed` (retryable failures only). */
-  readonly compensationMaxAttempts: number;
+  /** How long to wait for a reply; null waits for ever. */
+  readonly timeoutMs: number | null;
+  readonly onTimeout: TimeoutAction;
+  readonly retry: RetryPolicy;
+  readonly compensationTimeoutMs: number | null;
+  readonly compensationRetry: RetryPolicy;
+  /** True when a `when` condition may skip the step. */
+  readonly conditional: boolean;
 }
 
-/** The serialisable (JSON) form of a saga definition. */
+/** Steps that start together: one step, or a parallel group joined before the next stage. */
+export interface CompiledStage {
+  readonly index: number;
+  readonly name: string;
+  readonly parallel: boolean;
+  readonly steps: readonly number[];
+}
+
+/** The serialisable (JSON) form of a saga definition, including its step graph. */
 export interface CompiledSaga {
   readonly name: string;
   readonly version: number;
+  /** Index of the pivot step, or null when every forward step can be compensated. */
   readonly pivotIndex: number | null;
+  /** After this long the saga compensates (if it has not passed its pivot). */
+  readonly deadlineMs: number | null;
   readonly steps: readonly CompiledStep[];
+  readonly stages: readonly CompiledStage[];
 }
 
-/** The compiled form plus the author's functions that build payloads and fold replies. */
+/** The compiled form plus the author's functions. */
 export interface RuntimeStep {
   readonly compiled: CompiledStep;
-  readonly command: CommandDefinition;
+  /** Null for local steps. */
+  readonly command: CommandDefinition | null;
   readonly payload: (data: unknown) => unknown;
   readonly onReply: (data: unknown, reply: unknown) => unknown;
   readonly compensation: {
     readonly command: CommandDefinition;
     readonly payload: (data: unknown, log: unknown) => unknown;
   } | null;
+  readonly when: ((data: unknown) => boolean) | null;
 }
 
 /**

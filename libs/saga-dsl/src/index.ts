@@ -1,6 +1,8 @@
 export * from './standard-schema';
 export * from './validation';
 export * from './command';
+export * from './duration';
+export * from './retry-options';
 export * from './compiled-saga';
 export * from './definition-error';
 export { defineSaga } from './saga-builder';
@@ -10,4 +12,8 @@ export type {
   SagaOptions,
   ForwardStepOptions,
   CompensatableStepOptions,
+  CompensationOptions,
+  NotificationOptions,
+  ParallelGroup,
+  RetriableGroup,
 } from './saga-builder';

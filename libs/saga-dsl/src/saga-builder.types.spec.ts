@@ -17,6 +17,8 @@ import {
 type Equal<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(): T | void {}
+/** Flattens an intersection, so `Equal` compares the resulting shape. */
+type Simplify<T> = { [K in keyof T]: T[K] };
 
 const Reserve = defineCommand({
   type: 'test.reserve',
@@ -24,10 +26,11 @@ const Reserve = defineCommand({
   payload: z.object({ orderId: z.string(), amount: z.number() }),
   reply: z.object({ reservationId: z.string() }),
 });
+/** Releases by reservation id, or by order when the reservation's reply never arrived. */
 const Release = defineCommand({
   type: 'test.release',
   topic: 'test.commands',
-  payload: z.object({ reservationId: z.string() }),
+  payload: z.object({ orderId: z.string(), reservationId: z.string().optional() }),
   reply: z.object({}),
 });
 const Charge = defineCommand({
@@ -42,6 +45,12 @@ const Confirm = defineCommand({
   payload: z.object({ chargeId: z.string() }),
   reply: z.object({}),
 });
+const Email = defineCommand({
+  type: 'test.email',
+  topic: 'test.notifications',
+  payload: z.object({ to: z.string(), template: z.string() }),
+  reply: z.object({}),
+});
 
 const Input = z.object({ orderId: z.string(), amount: z.number() });
 type Input = z.infer<typeof Input>;
@@ -52,11 +61,15 @@ const reserve = {
   payload: (o: Input) => ({ orderId: o.orderId, amount: o.amount }),
   compensate: {
     command: Release,
-    payload: (_o: Input, log: { reservationId: string }) => ({ reservationId: log.reservationId }),
+    payload: (o: Input, log: { reservationId: string } | undefined) => ({
+      orderId: o.orderId,
+      reservationId: log?.reservationId,
+    }),
   },
 };
-const afterPivot = () =>
-  start().pivot('charge', { command: Charge, payload: (o) => ({ orderId: o.orderId }) });
+const charge = { command: Charge, payload: (o: Input) => ({ orderId: o.orderId }) };
+const confirm = { command: Confirm, payload: () => ({ chargeId: 'x' }) };
+const afterPivot = () => start().pivot('charge', charge);
 
 describe('saga DSL types: misuse does not compile', () => {
   it('pins the builder phases', () => {
@@ -74,11 +87,37 @@ describe('saga DSL types: misuse does not compile', () => {
 
       // Retriable steps come after the pivot.
       // @ts-expect-error -- no `.retriable()` before `.pivot()`
-      start().retriable('confirm', { command: Confirm, payload: () => ({ chargeId: 'x' }) });
+      start().retriable('confirm', confirm);
 
       // A saga has one pivot.
       // @ts-expect-error -- no second `.pivot()`
-      afterPivot().pivot('charge2', { command: Charge, payload: (o) => ({ orderId: o.orderId }) });
+      afterPivot().pivot('charge2', charge);
+    }
+    expect(misuse).toBeInstanceOf(Function);
+  });
+
+  it('pins the members of parallel groups to the phase', () => {
+    function misuse() {
+      start().parallel('reserveAll', (g) =>
+        g
+          // @ts-expect-error -- a group member before the pivot is compensatable: `compensate` is missing
+          .step('credit', { command: Reserve, payload: (o) => ({ orderId: o.orderId, amount: 1 }) })
+          .step('stock', reserve),
+      );
+
+      afterPivot().parallel('fulfil', (g) =>
+        g
+          // @ts-expect-error -- after the pivot a group offers only `.retriable()`, no `.step()`
+          .step('reserve', reserve)
+          .retriable('confirm', confirm),
+      );
+
+      start().parallel('reserveAll', (g) =>
+        g
+          // @ts-expect-error -- before the pivot a group offers only `.step()`, no `.retriable()`
+          .retriable('confirm', confirm)
+          .step('stock', reserve),
+      );
     }
     expect(misuse).toBeInstanceOf(Function);
   });
@@ -104,20 +143,38 @@ describe('saga DSL types: misuse does not compile', () => {
         compensate: {
           command: Release,
           // @ts-expect-error -- the Reserve reply (the log) has no `chargeId`
-          payload: (_o, log) => ({ reservationId: log.chargeId }),
+          payload: (o, log) => ({ orderId: o.orderId, reservationId: log?.chargeId }),
         },
       });
 
       start().step('reserve', {
         ...reserve,
-        // @ts-expect-error -- the compensation payload must match Release (`reservationId`), not `id`
-        compensate: { command: Release, payload: (_o, log) => ({ id: log.reservationId }) },
+        compensate: {
+          command: Release,
+          // @ts-expect-error -- the log is `R | undefined` (undefined when the forward timed out): `log.` needs `?.`
+          payload: (o, log) => ({ orderId: o.orderId, reservationId: log.reservationId }),
+        },
+      });
+
+      start().step('reserve', {
+        ...reserve,
+        compensate: {
+          command: Release,
+          // @ts-expect-error -- the compensation payload must match Release (`orderId`), not `id`
+          payload: (_o, log) => ({ id: log?.reservationId }),
+        },
+      });
+
+      start().notify('emailCustomer', {
+        command: Email,
+        // @ts-expect-error -- a notification payload must match its command: Email needs `to`, not `email`
+        payload: (o) => ({ email: o.orderId, template: 'placed' }),
       });
     }
     expect(misuse).toBeInstanceOf(Function);
   });
 
-  it('pins the saga data and the step options', () => {
+  it('pins the saga data through onReply, local steps and groups', () => {
     function misuse() {
       start().pivot('charge', {
         command: Charge,
@@ -131,9 +188,21 @@ describe('saga DSL types: misuse does not compile', () => {
         payload: (o) => ({ chargeId: o.chargeId }),
       });
 
+      start()
+        .local('summarise', (o) => ({ total: o.amount }))
+        .pivot('charge', {
+          command: Charge,
+          // @ts-expect-error -- the local step replaced the data with `{ total }`: `orderId` is gone
+          payload: (o) => ({ orderId: o.orderId }),
+        });
+    }
+    expect(misuse).toBeInstanceOf(Function);
+  });
+
+  it('pins the step options', () => {
+    function misuse() {
       start().pivot('charge', {
-        command: Charge,
-        payload: (o) => ({ orderId: o.orderId }),
+        ...charge,
         // @ts-expect-error -- a pivot cannot be compensated (excess property)
         compensate: reserve.compensate,
       });
@@ -142,11 +211,70 @@ describe('saga DSL types: misuse does not compile', () => {
       start().pivot('charge', { command: { type: 'test.charge' }, payload: (o: Input) => o });
 
       afterPivot().retriable('confirm', {
-        command: Confirm,
-        payload: () => ({ chargeId: 'x' }),
-        // @ts-expect-error -- maxAttempts is a number
-        maxAttempts: '3',
+        ...confirm,
+        // @ts-expect-error -- retry.maxAttempts is a number, not a string
+        retry: { maxAttempts: '3' },
       });
+
+      afterPivot().retriable('confirm', {
+        ...confirm,
+        // @ts-expect-error -- `maxAttempts` moved into `retry`: it is no option of the step
+        maxAttempts: 3,
+      });
+
+      start().pivot('charge', {
+        ...charge,
+        // @ts-expect-error -- not a Duration: the unit must be ms, s, m, h or d ('30s')
+        timeout: '30 seconds',
+      });
+
+      start().pivot('charge', {
+        ...charge,
+        // @ts-expect-error -- not a Duration: `x` is no unit
+        timeout: '5x',
+      });
+
+      start().pivot('charge', {
+        ...charge,
+        timeout: '1m',
+        // @ts-expect-error -- onTimeout is 'retry' | 'compensate' | 'park'
+        onTimeout: 'later',
+      });
+
+      start().pivot('charge', {
+        ...charge,
+        // @ts-expect-error -- retry delays are Durations too
+        retry: { initialDelay: '1 minute' },
+      });
+
+      start().step('reserve', {
+        ...reserve,
+        // @ts-expect-error -- the compensation timeout is a Duration
+        compensate: { ...reserve.compensate, timeout: 'soon' },
+      });
+
+      start().pivot('charge', {
+        ...charge,
+        // @ts-expect-error -- a condition returns a boolean, not a string
+        when: (o) => (o.amount > 0 ? 'yes' : ''),
+      });
+
+      start().notify('emailCustomer', {
+        command: Email,
+        payload: (o) => ({ to: o.orderId, template: 'placed' }),
+        // @ts-expect-error -- a notification awaits no reply, so it has no timeout (excess property)
+        timeout: '30s',
+      });
+
+      start().notify('emailCustomer', {
+        command: Email,
+        payload: (o) => ({ to: o.orderId, template: 'placed' }),
+        // @ts-expect-error -- a notification is never compensated (excess property)
+        compensate: reserve.compensate,
+      });
+
+      // @ts-expect-error -- the saga deadline is a Duration, not 'soon'
+      defineSaga({ name: 'test', version: 1, input: Input, deadline: 'soon' });
     }
     expect(misuse).toBeInstanceOf(Function);
   });
@@ -184,10 +312,7 @@ describe('saga DSL types: what compiles is precisely typed', () => {
 
   it('types the builder phases, the input and the command payload and reply', () => {
     const before = start();
-    const after = before.pivot('charge', {
-      command: Charge,
-      payload: (o) => ({ orderId: o.orderId }),
-    });
+    const after = before.pivot('charge', charge);
 
     assertType<Equal<typeof before, SagaBuilder<Input, Input>>>();
     assertType<Equal<typeof after, AfterPivotBuilder<Input, Input>>>();
@@ -196,18 +321,55 @@ describe('saga DSL types: what compiles is precisely typed', () => {
     expect(after.build().compiled.pivotIndex).toBe(0);
   });
 
-  it('types the compensation log as the forward reply', () => {
+  it('types the compensation log as the forward reply, or undefined when its outcome is unknown', () => {
     start().step('reserve', {
       ...reserve,
       compensate: {
         command: Release,
-        payload: (_o, log) => {
-          assertType<Equal<typeof log, { reservationId: string }>>();
-          return { reservationId: log.reservationId };
+        payload: (o, log) => {
+          assertType<Equal<typeof log, { reservationId: string } | undefined>>();
+          return { orderId: o.orderId, reservationId: log?.reservationId };
         },
       },
     });
     expect(true).toBe(true);
+  });
+
+  it('types local steps, notifications, conditions and parallel groups', () => {
+    const saga = start()
+      .parallel('reserveAll', (g) =>
+        g
+          .step('credit', { ...reserve, onReply: (o, r) => ({ ...o, creditId: r.reservationId }) })
+          .step('stock', { ...reserve, onReply: (o, r) => ({ ...o, stockId: r.reservationId }) }),
+      )
+      .local('total', (o) => {
+        assertType<
+          Equal<
+            Simplify<typeof o>,
+            { orderId: string; amount: number; creditId: string; stockId: string }
+          >
+        >();
+        return { orderId: o.orderId, total: o.amount * 2 };
+      })
+      .notify('emailCustomer', {
+        command: Email,
+        payload: (o) => ({ to: o.orderId, template: `total ${o.total}` }),
+        when: (o) => o.total > 0,
+      })
+      .pivot('charge', {
+        command: Charge,
+        payload: (o) => ({ orderId: o.orderId }),
+        timeout: '1m',
+        onTimeout: 'park',
+      })
+      .retriable('confirm', {
+        ...confirm,
+        retry: { maxAttempts: 20, initialDelay: '500ms', maxDelay: 60_000 },
+      })
+      .build();
+
+    assertType<Equal<typeof saga, SagaDefinition<Input, { orderId: string; total: number }>>>();
+    expect(saga.compiled.stages).toHaveLength(5);
   });
 });
 
@@ -230,7 +392,7 @@ describe('saga DSL types: inference holes that are now closed', () => {
         compensate: {
           command: Release,
           // @ts-expect-error saga data has no `ghost` (NoInfer stops D2 being inferred from here)
-          payload: (o: Input & { ghost: string }) => ({ reservationId: o.ghost }),
+          payload: (o: Input & { ghost: string }) => ({ orderId: o.ghost }),
         },
       });
     }

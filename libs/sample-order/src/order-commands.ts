@@ -10,10 +10,11 @@ export const ReserveCredit = defineCommand({
   reply: z.object({ reservationId: z.string() }),
 });
 
+/** Releases by reservation id, or — when the reservation's reply never arrived — by order. */
 export const ReleaseCredit = defineCommand({
   type: 'credit.release',
   topic: 'credit.commands',
-  payload: z.object({ reservationId: z.string() }),
+  payload: z.object({ orderId: z.string(), reservationId: z.string().optional() }),
   reply: Empty,
 });
 
@@ -31,7 +32,7 @@ export const ReserveInventory = defineCommand({
 export const ReleaseInventory = defineCommand({
   type: 'inventory.release',
   topic: 'inventory.commands',
-  payload: z.object({ reservationId: z.string() }),
+  payload: z.object({ orderId: z.string(), reservationId: z.string().optional() }),
   reply: Empty,
 });
 
@@ -47,6 +48,14 @@ export const ConfirmOrder = defineCommand({
   topic: 'order.commands',
   payload: z.object({ orderId: z.string(), chargeId: z.string() }),
   reply: z.object({ confirmedAt: z.string() }),
+});
+
+/** A notification: the order service emails the customer; no reply is awaited. */
+export const NotifyCustomer = defineCommand({
+  type: 'order.notify-customer',
+  topic: 'order.commands',
+  payload: z.object({ orderId: z.string(), customerId: z.string(), template: z.string() }),
+  reply: Empty,
 });
 
 /** Every command topic of the sample, for topic provisioning. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ChargePayment,
   ConfirmOrder,
+  NotifyCustomer,
   ReleaseCredit,
   ReleaseInventory,
   ReserveCredit,
@@ -20,18 +21,26 @@ export const OrderInput = z.object({
 export type OrderInput = z.infer<typeof OrderInput>;
 
 /**
- * The sample order saga: reserve credit → reserve inventory → charge payment (the pivot)
- * → confirm order (retriable). A failure up to the charge undoes the reservations in reverse.
+ * The sample order saga: reserve credit → reserve inventory → charge payment (the pivot) →
+ * confirm order (retriable) → tell the customer (a notification). A failure up to the charge
+ * undoes the reservations in reverse order. Compensations fall back to the order id when a
+ * reservation's reply never arrived (its log is then undefined).
  */
-export const orderSaga = defineSaga({ name: 'order', version: 1, input: OrderInput })
+export const orderSaga = defineSaga({
+  name: 'order',
+  version: 1,
+  input: OrderInput,
+  deadline: '5m',
+})
   .step('reserveCredit', {
     command: ReserveCredit,
     payload: (o) => ({ orderId: o.orderId, customerId: o.customerId, amount: o.amount }),
     onReply: (o, r) => ({ ...o, creditReservationId: r.reservationId }),
     compensate: {
       command: ReleaseCredit,
-      payload: (_o, log) => ({ reservationId: log.reservationId }),
+      payload: (o, log) => ({ orderId: o.orderId, reservationId: log?.reservationId }),
     },
+    timeout: '30s',
   })
   .step('reserveInventory', {
     command: ReserveInventory,
@@ -39,17 +48,26 @@ export const orderSaga = defineSaga({ name: 'order', version: 1, input: OrderInp
     onReply: (o, r) => ({ ...o, inventoryReservationId: r.reservationId }),
     compensate: {
       command: ReleaseInventory,
-      payload: (_o, log) => ({ reservationId: log.reservationId }),
+      payload: (o, log) => ({ orderId: o.orderId, reservationId: log?.reservationId }),
     },
+    timeout: '30s',
   })
   .pivot('chargePayment', {
     command: ChargePayment,
     payload: (o) => ({ orderId: o.orderId, amount: o.amount, card: o.card }),
     onReply: (o, r) => ({ ...o, chargeId: r.chargeId }),
+    timeout: '1m',
+    onTimeout: 'park',
   })
   .retriable('confirmOrder', {
     command: ConfirmOrder,
     payload: (o) => ({ orderId: o.orderId, chargeId: o.chargeId }),
     onReply: (o, r) => ({ ...o, confirmedAt: r.confirmedAt }),
+    timeout: '30s',
+    retry: { maxAttempts: 20, initialDelay: '500ms', maxDelay: '1m' },
+  })
+  .notify('notifyCustomer', {
+    command: NotifyCustomer,
+    payload: (o) => ({ orderId: o.orderId, customerId: o.customerId, template: 'order-confirmed' }),
   })
   .build();

@@ -8,8 +8,8 @@ export function sagaView(
   timeline: readonly TimelineEntry[],
 ) {
   const { instance } = stored;
-  const active = instance.status === 'running' || instance.status === 'compensating';
-  const step = active ? definition?.compiled.steps[instance.currentStep] : undefined;
+  const steps = definition?.compiled.steps ?? [];
+  const nameOf = (index: number) => steps[index]?.name ?? null;
   return {
     id: instance.id,
     sagaType: instance.sagaType,
@@ -18,19 +18,36 @@ export function sagaView(
     version: instance.version,
     businessKey: instance.businessKey,
     idempotencyKey: stored.idempotencyKey,
-    currentStep: active
-      ? {
-          index: instance.currentStep,
-          name: step?.name ?? null,
-          kind: step?.kind ?? null,
-          attempt: instance.attempt,
-        }
-      : null,
+    currentStage:
+      instance.status === 'running'
+        ? { index: instance.stage, name: definition?.compiled.stages[instance.stage]?.name ?? null }
+        : null,
+    pendingSteps:
+      instance.status === 'running'
+        ? instance.pending.map((p) => ({
+            index: p.step,
+            name: nameOf(p.step),
+            kind: steps[p.step]?.kind ?? null,
+            attempt: p.attempt,
+            waiting: p.waiting,
+          }))
+        : instance.status === 'compensating'
+          ? [
+              {
+                index: instance.currentStep,
+                name: nameOf(instance.currentStep),
+                kind: 'compensation',
+                attempt: instance.attempt,
+                waiting: instance.waiting,
+              },
+            ]
+          : [],
     data: instance.data,
     completedSteps: instance.completed.map((c) => ({
       index: c.index,
-      name: definition?.compiled.steps[c.index]?.name ?? null,
+      name: nameOf(c.index),
       log: c.log,
+      ...(c.unknown ? { outcomeUnknown: true } : {}),
     })),
     lastError: 'cause' in instance ? instance.cause : null,
     createdAt: stored.createdAt,

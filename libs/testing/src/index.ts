@@ -1,0 +1,2 @@
+export * from './saga-simulation';
+export * from './failure-matrix';
