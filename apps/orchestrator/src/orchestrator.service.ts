@@ -1,8 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SagaflowConfig } from '@sagaflow/config';
-import { createIdempotentProducer, createKafka, ensureTopics } from '@sagaflow/messaging';
+import { createIdempotentProducer, ensureTopics } from '@sagaflow/messaging';
 import {
-  bootstrapStore,
   DefinitionRegistry,
   OutboxRelay,
   ReplyBatchProcessor,
@@ -13,13 +12,11 @@ import { Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 
 /**
- * The orchestrator's moving parts: store bootstrap, topic provisioning, the outbox relay and
- * the reply consumer. No state that matters lives here; any number of these can run.
+ * The orchestrator's core loop: topic provisioning, the outbox relay, the reply consumer and
+ * the timers. No state that matters lives here; any number of these processes can run.
  */
-@Injectable()
 export class OrchestratorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Orchestrator');
-  private dataSource: DataSource | null = null;
   private producer: Producer | null = null;
   private relay: OutboxRelay | null = null;
   private consumer: ReplyConsumer | null = null;
@@ -29,27 +26,21 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
   constructor(
     private readonly config: SagaflowConfig,
     private readonly registry: DefinitionRegistry,
+    private readonly dataSource: DataSource,
+    private readonly kafka: Kafka,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const started = Date.now();
-    this.dataSource = await bootstrapStore(this.config, this.registry, {
-      migrate: true,
-      applicationName: 'sagaflow-orchestrator',
-    });
-    const kafka = createKafka({
-      brokers: this.config.kafkaBrokers,
-      clientId: 'sagaflow-orchestrator',
-    });
-    await this.provisionTopics(kafka);
-    this.producer = createIdempotentProducer(kafka);
+    await this.provisionTopics();
+    this.producer = createIdempotentProducer(this.kafka);
     await this.producer.connect();
     this.relay = new OutboxRelay(this.dataSource, this.producer, {
       onError: (e) => this.logger.warn(`outbox relay: ${describe(e)}`),
     });
     this.relay.start();
     const processor = new ReplyBatchProcessor(this.dataSource, this.registry, this.config);
-    this.consumer = new ReplyConsumer(kafka, processor, {
+    this.consumer = new ReplyConsumer(this.kafka, processor, {
       groupId: `${this.config.topicPrefix}sagaflow-orchestrator`,
       topic: this.config.replyTopic,
       sessionTimeoutMs: this.config.consumerSessionTimeoutMs,
@@ -61,11 +52,9 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
     });
     this.timers.start();
     this.report = setInterval(() => this.logTotals(), 10_000).unref();
+    const definitions = this.registry.all().map((d) => `${d.compiled.name}@${d.compiled.version}`);
     this.logger.log(
-      `orchestrator ready in ${Date.now() - started} ms (definitions: ${this.registry
-        .all()
-        .map((d) => `${d.compiled.name}@${d.compiled.version}`)
-        .join(', ')})`,
+      `orchestrator ready in ${Date.now() - started} ms (definitions: ${definitions.join(', ')})`,
     );
   }
 
@@ -75,30 +64,35 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
     await this.consumer?.stop();
     await this.relay?.stop();
     await this.producer?.disconnect();
-    await this.dataSource?.destroy();
+    await this.dataSource.destroy();
     this.logTotals();
   }
 
-  private async provisionTopics(kafka: Kafka): Promise<void> {
-    const admin = kafka.admin();
+  private async provisionTopics(): Promise<void> {
+    const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const topics = [
-        this.config.replyTopic,
-        ...this.registry.commandTopics().map((t) => `${this.config.topicPrefix}${t}`),
-      ];
-      await ensureTopics(admin, topics, this.config.topicPartitions);
+      const commandTopics = this.registry
+        .commandTopics()
+        .map((t) => `${this.config.topicPrefix}${t}`);
+      await ensureTopics(
+        admin,
+        [this.config.replyTopic, ...commandTopics],
+        this.config.topicPartitions,
+      );
     } finally {
       await admin.disconnect();
     }
   }
 
   private logTotals(): void {
-    const t = this.consumer?.totals;
-    if (t)
-      this.logger.log(
-        `replies applied=${t.applied} duplicates=${t.duplicates} ignored=${t.ignored} parked=${t.parked}; commands published=${this.relay?.published ?? 0}`,
-      );
+    const r = this.consumer?.totals;
+    const t = this.timers?.totals;
+    if (!r || !t) return;
+    this.logger.log(
+      `replies applied=${r.applied} duplicates=${r.duplicates} ignored=${r.ignored} parked=${r.parked}; ` +
+        `commands published=${this.relay?.published ?? 0}; timers fired=${t.fired} stale=${t.ignored}`,
+    );
   }
 }
 

@@ -1,0 +1,3 @@
+/** Injection tokens for values that are not classes. */
+export const CONFIG = 'SAGAFLOW_CONFIG';
+export const KAFKA = 'SAGAFLOW_KAFKA';
