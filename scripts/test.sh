@@ -25,6 +25,7 @@ say "unit tier (pure core, DSL, type tests)"
 npx jest --selectProjects unit
 
 say "integration and end-to-end tier (PostgreSQL, Kafka, processes)"
-npx jest --selectProjects integration --runInBand
+# --forceExit: a leaked handle must fail loudly in review, never hang CI until its time limit.
+npx jest --selectProjects integration --runInBand --forceExit
 
 say "all tests passed in $(($(date +%s) - started)) s"

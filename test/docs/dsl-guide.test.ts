@@ -125,6 +125,7 @@ describe('docs/dsl.md', () => {
         dbPoolSize: 5,
         consumerSessionTimeoutMs: 6000,
         timerPollMs: 50,
+        lifecycleTopic: null,
       };
       dataSource = await bootstrapStore(config, registry, {
         migrate: true,

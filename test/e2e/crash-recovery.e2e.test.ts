@@ -174,4 +174,34 @@ describe('orchestrator crash recovery', () => {
     await expectAllFinished(expected);
     await expectEffectsExactlyOnce(expected);
   });
+
+  it('recovers from a crash at timer.beforeCommit (a retry timer fired, its transition not committed)', async () => {
+    // confirmOrder's first attempt fails transiently, so every completed order goes through a
+    // retry timer (500 ms backoff); the orchestrator dies while firing the first of them.
+    await stack.app('sample-participants').stop();
+    await stack.start('sample-participants', { TRANSIENT_FAILURES: 'order.confirm' });
+    await stack.app('orchestrator').stop();
+    await stack.start('orchestrator', {
+      SAGAFLOW_CRASH_POINT: 'timer.beforeCommit',
+      // The first firing pass: the sweep may fire many due timers in one transaction, after
+      // which their BullMQ wake-ups find nothing left to fire, so later passes are not certain.
+      SAGAFLOW_CRASH_AFTER: '1',
+    });
+    const expected = await startBatch('timer');
+    await eventually(
+      'the orchestrator to die at timer.beforeCommit',
+      async () => (stack.app('orchestrator').child.signalCode === 'SIGKILL' ? true : undefined),
+      60_000,
+      50,
+    );
+    expect(stack.app('orchestrator').output).toContain('crash point "timer.beforeCommit" reached');
+    await stack.start('orchestrator');
+    await expectAllFinished(expected);
+    await expectEffectsExactlyOnce(expected);
+    const retried = await db.query(
+      `SELECT count(DISTINCT saga_id)::int AS n FROM saga_journal WHERE type = 'step.retrying' AND step = 'confirmOrder' AND saga_id = ANY($1::uuid[])`,
+      [[...expected.keys()]],
+    );
+    expect(retried.rows[0].n).toBe([...expected.values()].filter((s) => s === 'completed').length);
+  });
 });

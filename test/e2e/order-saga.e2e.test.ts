@@ -1,5 +1,6 @@
+import { createKafka } from '@sagaflow/messaging';
 import request from 'supertest';
-import { eventually } from '../support/infrastructure';
+import { eventually, KAFKA_BROKERS } from '../support/infrastructure';
 import { ProcessStack } from '../support/stack';
 
 /**
@@ -163,5 +164,45 @@ describe('order saga end to end', () => {
       .expect(404);
     expect(missing.body.code).toBe('SAGA_NOT_FOUND');
     await request(stack.apiUrl).get('/sagas/not-a-uuid').expect(400);
+  });
+
+  it('publishes the lifecycle of each saga on the lifecycle topic', async () => {
+    const started = await request(stack.apiUrl)
+      .post('/sagas')
+      .send({ sagaType: 'order', idempotencyKey: 'e2e-events', input: order('7') })
+      .expect(201);
+    await finished(started.body.id);
+    const kafka = createKafka({ brokers: KAFKA_BROKERS, clientId: 'lifecycle-reader' });
+    const consumer = kafka.consumer({
+      groupId: `${stack.env.SAGAFLOW_TOPIC_PREFIX}lifecycle-reader`,
+    });
+    const seen: Array<{ type: string; step: string | null; sagaId: string }> = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({
+        topic: `${stack.env.SAGAFLOW_TOPIC_PREFIX}sagaflow.lifecycle`,
+        fromBeginning: true,
+      });
+      await consumer.run({
+        eachMessage: async ({ message }) => void seen.push(JSON.parse(message.value!.toString())),
+      });
+      const events = await eventually(
+        'the saga to be completed on the lifecycle topic',
+        async () => {
+          const mine = seen.filter((e) => e.sagaId === started.body.id);
+          return mine.some((e) => e.type === 'saga.completed') ? mine : undefined;
+        },
+      );
+      expect(events.map((e) => `${e.type}${e.step ? `:${e.step}` : ''}`)).toEqual([
+        'saga.started',
+        'saga.stepCompleted:reserveCredit',
+        'saga.stepCompleted:reserveInventory',
+        'saga.stepCompleted:chargePayment',
+        'saga.stepCompleted:confirmOrder',
+        'saga.completed',
+      ]);
+    } finally {
+      await consumer.disconnect();
+    }
   });
 });

@@ -17,6 +17,7 @@ import {
   ReplyConsumer,
   StartSaga,
 } from '@sagaflow/runtime';
+import { sagaflowTopics } from '@sagaflow/runtime';
 import { ConfirmOrder, NotifyCustomer, OrderInput, orderSaga } from '@sagaflow/sample-order';
 import { Consumer, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Pool } from 'pg';
@@ -349,8 +350,7 @@ describe('a participant written from docs/protocol.md alone (plain kafkajs) as t
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const commandTopics = registry.commandTopics().map((t) => `${topicPrefix}${t}`);
-      await ensureTopics(admin, [config.replyTopic, ...commandTopics], 3);
+      await ensureTopics(admin, sagaflowTopics(config, registry), 3);
     } finally {
       await admin.disconnect();
     }

@@ -169,6 +169,19 @@ const COMPENSATED_REPLY = `{
 }`;
 
 /** The doc's JSON examples, in the order they appear on the page. */
+const LIFECYCLE_EVENT = `{
+  "protocol": "sagaflow.v1",
+  "eventId": "8d4c2f9e-6a1b-4c3d-9e8f-0a1b2c3d4e5f:v5:3",
+  "type": "saga.completed",
+  "sagaId": "8d4c2f9e-6a1b-4c3d-9e8f-0a1b2c3d4e5f",
+  "sagaType": "order",
+  "sagaVersion": 1,
+  "businessKey": "order-1001",
+  "version": 5,
+  "step": null,
+  "detail": {}
+}`;
+
 const DOC_JSON_EXAMPLES = [
   FORWARD_COMMAND,
   COMPENSATE_COMMAND,
@@ -178,6 +191,7 @@ const DOC_JSON_EXAMPLES = [
   DECLINED_REPLY,
   TRANSIENT_REPLY,
   COMPENSATED_REPLY,
+  LIFECYCLE_EVENT,
 ];
 
 // ---------------------------------------------------------------- the sample saga that produced them
@@ -750,6 +764,43 @@ describe('the wire form of a reply', () => {
       replyTopic: 'sagaflow-reply-topic',
       contentType: 'content-type',
       traceparent: 'traceparent',
+    });
+  });
+});
+
+describe('the wire form of a lifecycle event', () => {
+  it('has exactly the fields the doc example shows, keyed by saga id', () => {
+    const writes = emptyWrites();
+    const topics = {
+      topicPrefix: 'prod.',
+      replyTopic: 'prod.sagaflow.replies',
+      lifecycleTopic: 'prod.sagaflow.lifecycle',
+    };
+    const event = {
+      type: 'emitEvent' as const,
+      eventId: '8d4c2f9e-6a1b-4c3d-9e8f-0a1b2c3d4e5f:v5:3',
+      event: 'saga.completed' as const,
+      sagaId: '8d4c2f9e-6a1b-4c3d-9e8f-0a1b2c3d4e5f',
+      sagaType: 'order',
+      sagaVersion: 1,
+      businessKey: 'order-1001',
+      version: 5,
+    };
+    const instance = awaitingCharge().next;
+    addTransition(writes, { ...instance, id: event.sagaId }, [event], [], 'test', topics);
+    const [message] = writes.outbox;
+    expect(message).toMatchObject({
+      topic: 'prod.sagaflow.lifecycle',
+      key: event.sagaId,
+      messageId: `event:${event.eventId}`,
+    });
+    expect(message!.body).toEqual(JSON.parse(LIFECYCLE_EVENT));
+    expect(message!.headers).toEqual({
+      'sagaflow-protocol': 'sagaflow.v1',
+      'sagaflow-message-id': event.eventId,
+      'sagaflow-saga-id': event.sagaId,
+      'sagaflow-message-type': 'saga.completed',
+      'content-type': 'application/json',
     });
   });
 });

@@ -38,6 +38,7 @@ import {
   StartSaga,
   TimerProcessor,
 } from '@sagaflow/runtime';
+import { sagaflowTopics } from '@sagaflow/runtime';
 import { SagaDefinition } from '@sagaflow/saga-dsl';
 import { ConfirmOrder, NotifyCustomer, OrderInput, orderSaga } from '@sagaflow/sample-order';
 import { Consumer, IHeaders, Kafka, Partitioners, Producer } from 'kafkajs';
@@ -516,11 +517,7 @@ async function provisionTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(
-      admin,
-      [config.replyTopic, ...registry.commandTopics().map((t) => `${config.topicPrefix}${t}`)],
-      partitions,
-    );
+    await ensureTopics(admin, sagaflowTopics(config, registry), partitions);
   } finally {
     await admin.disconnect();
   }

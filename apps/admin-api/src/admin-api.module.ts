@@ -1,12 +1,19 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { loadConfig, SagaflowConfig } from '@sagaflow/config';
-import { bootstrapStore, DefinitionRegistry, StartSaga } from '@sagaflow/runtime';
+import {
+  bootstrapStore,
+  BullmqTimerWakeups,
+  DefinitionRegistry,
+  StartSaga,
+} from '@sagaflow/runtime';
 import { sampleDefinitions } from '@sagaflow/sample-order';
 import { DataSource } from 'typeorm';
 import { HealthController } from './health.controller';
 import { SagasController } from './sagas/sagas.controller';
 
 export const CONFIG = 'SAGAFLOW_CONFIG';
+/** Announces timers armed by starts to the orchestrators' BullMQ queue (producer only). */
+export const WAKEUPS = 'SAGAFLOW_TIMER_WAKEUPS';
 
 @Module({
   controllers: [HealthController, SagasController],
@@ -20,11 +27,30 @@ export const CONFIG = 'SAGAFLOW_CONFIG';
       inject: [CONFIG, DefinitionRegistry],
     },
     {
+      provide: WAKEUPS,
+      useFactory: (config: SagaflowConfig) =>
+        new BullmqTimerWakeups({
+          redisUrl: config.redisUrl,
+          queueName: `${config.topicPrefix}sagaflow-timers`,
+        }),
+      inject: [CONFIG],
+    },
+    {
       provide: StartSaga,
-      useFactory: (ds: DataSource, registry: DefinitionRegistry, config: SagaflowConfig) =>
-        new StartSaga(ds, registry, config),
-      inject: [DataSource, DefinitionRegistry, CONFIG],
+      useFactory: (
+        ds: DataSource,
+        registry: DefinitionRegistry,
+        config: SagaflowConfig,
+        wakeups: BullmqTimerWakeups,
+      ) => new StartSaga(ds, registry, config, wakeups),
+      inject: [DataSource, DefinitionRegistry, CONFIG, WAKEUPS],
     },
   ],
 })
-export class AdminApiModule {}
+export class AdminApiModule implements OnApplicationShutdown {
+  constructor(@Inject(WAKEUPS) private readonly wakeups: BullmqTimerWakeups) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.wakeups.close();
+  }
+}

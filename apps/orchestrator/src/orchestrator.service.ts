@@ -2,6 +2,8 @@ import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/c
 import { SagaflowConfig } from '@sagaflow/config';
 import { createIdempotentProducer, ensureTopics } from '@sagaflow/messaging';
 import {
+  BullmqTimerWakeups,
+  deadLetterTopicFor,
   DefinitionRegistry,
   OutboxRelay,
   ReplyBatchProcessor,
@@ -28,6 +30,7 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
     private readonly registry: DefinitionRegistry,
     private readonly dataSource: DataSource,
     private readonly kafka: Kafka,
+    private readonly wakeups: BullmqTimerWakeups,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -39,7 +42,12 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
       onError: (e) => this.logger.warn(`outbox relay: ${describe(e)}`),
     });
     this.relay.start();
-    const processor = new ReplyBatchProcessor(this.dataSource, this.registry, this.config);
+    const processor = new ReplyBatchProcessor(
+      this.dataSource,
+      this.registry,
+      this.config,
+      this.wakeups,
+    );
     this.consumer = new ReplyConsumer(this.kafka, processor, {
       groupId: `${this.config.topicPrefix}sagaflow-orchestrator`,
       topic: this.config.replyTopic,
@@ -48,8 +56,11 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
     await this.consumer.start();
     this.timers = new TimerProcessor(this.dataSource, this.registry, this.config, {
       pollMs: this.config.timerPollMs,
+      wakeups: this.wakeups,
       onError: (e) => this.logger.warn(`timers: ${describe(e)}`),
     });
+    const timers = this.timers;
+    this.wakeups.startWorker((key) => timers.fireKeys([key]));
     this.timers.start();
     this.report = setInterval(() => this.logTotals(), 10_000).unref();
     const definitions = this.registry.all().map((d) => `${d.compiled.name}@${d.compiled.version}`);
@@ -60,6 +71,7 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationShutdown(): Promise<void> {
     if (this.report) clearInterval(this.report);
+    await this.wakeups.close();
     await this.timers?.stop();
     await this.consumer?.stop();
     await this.relay?.stop();
@@ -75,11 +87,26 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
       const commandTopics = this.registry
         .commandTopics()
         .map((t) => `${this.config.topicPrefix}${t}`);
-      await ensureTopics(
-        admin,
-        [this.config.replyTopic, ...commandTopics],
-        this.config.topicPartitions,
-      );
+      const topics = [
+        this.config.replyTopic,
+        // Every parked reply is copied here too, through the outbox (see ReplyBatchProcessor).
+        deadLetterTopicFor(this.config.replyTopic),
+        ...(this.config.lifecycleTopic ? [this.config.lifecycleTopic] : []),
+        ...commandTopics,
+      ];
+      // kafkajs' waitForLeaders only waits out LEADER_NOT_AVAILABLE; a young Kafka 4 broker also
+      // answers UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created. Both are retriable:
+      // ask again (the topics that exist by then are left alone).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await ensureTopics(admin, topics, this.config.topicPartitions);
+          break;
+        } catch (error) {
+          if ((error as { retriable?: boolean }).retriable !== true || attempt >= 10) throw error;
+          this.logger.warn(`topic provisioning, attempt ${attempt}: ${describe(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
     } finally {
       await admin.disconnect();
     }

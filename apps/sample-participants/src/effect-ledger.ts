@@ -37,15 +37,29 @@ export async function recordEffect(
  * business rejection, so demos and tests can fail any step on purpose.
  */
 export function failIfTold(ctx: HandlerContext, env: NodeJS.ProcessEnv = process.env): void {
-  const told = (env.FAIL_COMMANDS ?? '').split(',').map((s) => s.trim());
-  if (told.includes(ctx.command.commandType)) {
+  const { commandType, attempt } = ctx.command;
+  if (listed(env.FAIL_COMMANDS, commandType)) {
     throw ParticipantFailure.rejected(
       'simulated-failure',
-      `${ctx.command.commandType} was told to fail (FAIL_COMMANDS)`,
+      `${commandType} was told to fail (FAIL_COMMANDS)`,
+    );
+  }
+  // TRANSIENT_FAILURES=order.confirm: the first attempt of these fails transiently, so the
+  // saga retries after a backoff timer — what crash tests of the timer path need.
+  if (attempt === 1 && listed(env.TRANSIENT_FAILURES, commandType)) {
+    throw ParticipantFailure.transient(
+      'simulated-outage',
+      `${commandType} attempt 1 was told to fail transiently (TRANSIENT_FAILURES)`,
     );
   }
 }
 
+function listed(variable: string | undefined, commandType: string): boolean {
+  return (variable ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .includes(commandType);
+}
 /**
  * Releases a reservation in `<schema>.reservation`, by its id when the saga has it, else by
  * the reply this service recorded for the forward command, else by order: the saga's log is

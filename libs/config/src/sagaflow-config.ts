@@ -7,6 +7,8 @@ export interface SagaflowConfig {
   readonly topicPrefix: string;
   /** The topic replies come back on (prefixed). */
   readonly replyTopic: string;
+  /** Saga lifecycle events (started, step completed, completed, compensated, failed), prefixed; null turns them off. */
+  readonly lifecycleTopic: string | null;
   /** Partitions for topics the orchestrator creates. */
   readonly topicPartitions: number;
   readonly dbPoolSize: number;
@@ -15,7 +17,10 @@ export interface SagaflowConfig {
    * process. Lower means faster failover after a crash, higher tolerates longer pauses.
    */
   readonly consumerSessionTimeoutMs: number;
-  /** How often the orchestrator looks for due timers in PostgreSQL (the latest a timer fires). */
+  /**
+   * The timer sweep period: how often PostgreSQL is searched for due timers. BullMQ wakes timers
+   * on time; the sweep bounds how late one can be when Redis lost its wake-up.
+   */
   readonly timerPollMs: number;
 }
 
@@ -45,10 +50,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SagaflowConfig
       .filter(Boolean),
     topicPrefix,
     replyTopic: `${topicPrefix}sagaflow.replies`,
+    lifecycleTopic:
+      env.SAGAFLOW_LIFECYCLE_EVENTS === 'off' ? null : `${topicPrefix}sagaflow.lifecycle`,
     topicPartitions: positiveInt(env, 'SAGAFLOW_TOPIC_PARTITIONS', 4),
     dbPoolSize: positiveInt(env, 'SAGAFLOW_DB_POOL_SIZE', 10),
     consumerSessionTimeoutMs: positiveInt(env, 'SAGAFLOW_CONSUMER_SESSION_TIMEOUT_MS', 30_000),
-    timerPollMs: positiveInt(env, 'SAGAFLOW_TIMER_POLL_MS', 100),
+    timerPollMs: positiveInt(env, 'SAGAFLOW_TIMER_POLL_MS', 1000),
   };
 }
 

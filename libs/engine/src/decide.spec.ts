@@ -66,7 +66,12 @@ describe('decide: the happy path', () => {
   it('arms the saga deadline and the first step timeout at start, in that order around the command', () => {
     const s = scenario(orderSaga).start(input);
 
-    expect(s.effects.map((e) => e.type)).toEqual(['scheduleTimer', 'sendCommand', 'scheduleTimer']);
+    expect(s.effects.map((e) => e.type)).toEqual([
+      'scheduleTimer',
+      'sendCommand',
+      'scheduleTimer',
+      'emitEvent',
+    ]);
     expect(s.scheduled).toEqual([
       {
         type: 'scheduleTimer',

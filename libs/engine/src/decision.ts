@@ -42,7 +42,29 @@ export interface CancelTimerEffect {
   readonly key: string;
 }
 
-export type Effect = SendCommandEffect | ScheduleTimerEffect | CancelTimerEffect;
+/** What other services may react to; published on the lifecycle topic. */
+export type LifecycleEventType =
+  'saga.started' | 'saga.stepCompleted' | 'saga.completed' | 'saga.compensated' | 'saga.failed';
+
+/**
+ * Publish a saga lifecycle event. `eventId` is deterministic (saga, version, position), so a
+ * transition re-published after a crash carries the same id and consumers can dedupe.
+ */
+export interface EmitEventEffect {
+  readonly type: 'emitEvent';
+  readonly eventId: string;
+  readonly event: LifecycleEventType;
+  readonly sagaId: string;
+  readonly sagaType: string;
+  readonly sagaVersion: number;
+  readonly businessKey: string | null;
+  /** The instance version the event belongs to. */
+  readonly version: number;
+  readonly step?: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+export type Effect = SendCommandEffect | ScheduleTimerEffect | CancelTimerEffect | EmitEventEffect;
 
 export type JournalType =
   | 'saga.started'

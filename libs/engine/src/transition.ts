@@ -1,4 +1,4 @@
-import { Decision, Effect, JournalEntry } from './decision';
+import { Decision, Effect, EmitEventEffect, JournalEntry, LifecycleEventType } from './decision';
 import { SagaInstance } from './saga-instance';
 
 /** One transition being built: the next state, effects and journal lines, in order. */
@@ -28,6 +28,46 @@ export function finish(next: SagaInstance, trail: Trail): Transition {
   return { next, effects: trail.effects, journal: trail.journal };
 }
 
+/** Completes a decision: the lifecycle events are derived from its journal, in one place. */
 export function applied(t: Transition): Decision {
-  return { kind: 'applied', next: t.next, effects: t.effects, journal: t.journal };
+  return {
+    kind: 'applied',
+    next: t.next,
+    effects: [...t.effects, ...lifecycleEvents(t)],
+    journal: t.journal,
+  };
+}
+
+const LIFECYCLE: Partial<Record<JournalEntry['type'], LifecycleEventType>> = {
+  'saga.started': 'saga.started',
+  'step.completed': 'saga.stepCompleted',
+  'saga.completed': 'saga.completed',
+  'saga.compensated': 'saga.compensated',
+  'saga.failed': 'saga.failed',
+};
+
+function lifecycleEvents({ next, journal }: Transition): EmitEventEffect[] {
+  return journal.flatMap((entry, position) => {
+    const succeeded =
+      entry.type === 'reply.received' &&
+      entry.kind === 'forward' &&
+      (entry.detail?.outcome as { status?: string } | undefined)?.status === 'success';
+    const event = succeeded ? 'saga.stepCompleted' : LIFECYCLE[entry.type];
+    if (!event) return [];
+    const effect: EmitEventEffect = {
+      type: 'emitEvent',
+      eventId: `${next.id}:v${next.version}:${position}`,
+      event,
+      sagaId: next.id,
+      sagaType: next.sagaType,
+      sagaVersion: next.sagaVersion,
+      businessKey: next.businessKey,
+      version: next.version,
+      ...(entry.step ? { step: entry.step } : {}),
+      ...(event === 'saga.compensated' || event === 'saga.failed'
+        ? { detail: { cause: (entry.detail as { cause?: unknown } | undefined)?.cause } }
+        : {}),
+    };
+    return [effect];
+  });
 }

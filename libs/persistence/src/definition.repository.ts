@@ -21,9 +21,14 @@ export class DefinitionRepository {
   }
 }
 
-/** A stable hash of the compiled graph (keys sorted), so formatting changes do not count. */
+/**
+ * A stable hash of the step graph (keys sorted), so formatting changes do not count. How a saga
+ * is started (`startOn`) is deployment wiring, not the graph its instances run: it is left out,
+ * so adding a start event does not force a new version.
+ */
 export function definitionHash(compiled: CompiledSaga): string {
-  return createHash('sha256').update(stableJson(compiled)).digest('hex');
+  const { startOn: _wiring, ...graph } = compiled as CompiledSaga & { startOn?: unknown };
+  return createHash('sha256').update(stableJson(graph)).digest('hex');
 }
 
 function stableJson(value: unknown): string {

@@ -67,6 +67,27 @@ export class TimerRepository {
     }));
   }
 
+  /** Claims these timers if they are due (a wake-up may come a moment early, or after a sweep). */
+  async claimDueKeys(sql: Sql, keys: readonly string[]): Promise<DueTimer[]> {
+    if (keys.length === 0) return [];
+    const rows = await sql.rows<{
+      timer_key: string;
+      saga_id: string;
+      event: DueTimer['event'];
+      due_at: Date;
+    }>(
+      `SELECT timer_key, saga_id, event, due_at FROM saga_timer
+        WHERE timer_key = ANY($1::text[]) AND due_at <= now() FOR UPDATE SKIP LOCKED`,
+      [keys],
+    );
+    return rows.map((r) => ({
+      key: r.timer_key,
+      sagaId: r.saga_id,
+      event: r.event,
+      dueAt: r.due_at,
+    }));
+  }
+
   /** When the next timer is due, in ms from now (null when none is armed). */
   async nextDueInMs(sql: Sql): Promise<number | null> {
     const rows = await sql.rows<{ ms: string | null }>(

@@ -15,6 +15,8 @@ import {
 export interface TopicSettings {
   readonly topicPrefix: string;
   readonly replyTopic: string;
+  /** Where lifecycle events go; absent or null publishes none. */
+  readonly lifecycleTopic?: string | null;
 }
 
 /** Everything one or more transitions write, besides the instance rows themselves. */
@@ -56,8 +58,40 @@ export function addTransition(
         delayMs: effect.delayMs,
         event: effect.event,
       });
-    else writes.cancel.push(effect.key);
+    else if (effect.type === 'cancelTimer') writes.cancel.push(effect.key);
+    else if (topics.lifecycleTopic)
+      writes.outbox.push(lifecycleMessage(effect, topics.lifecycleTopic));
   }
+}
+
+/**
+ * A lifecycle event on the wire: keyed by saga id (one saga's events stay in order), with a
+ * deterministic id that consumers dedupe on. Sent through the outbox like any command.
+ */
+function lifecycleMessage(
+  effect: Extract<Effect, { type: 'emitEvent' }>,
+  topic: string,
+): OutboxMessage {
+  const body = {
+    protocol: PROTOCOL,
+    eventId: effect.eventId,
+    type: effect.event,
+    sagaId: effect.sagaId,
+    sagaType: effect.sagaType,
+    sagaVersion: effect.sagaVersion,
+    businessKey: effect.businessKey,
+    version: effect.version,
+    step: effect.step ?? null,
+    detail: effect.detail ?? {},
+  };
+  const headers = {
+    'sagaflow-protocol': PROTOCOL,
+    'sagaflow-message-id': effect.eventId,
+    'sagaflow-saga-id': effect.sagaId,
+    'sagaflow-message-type': effect.event,
+    'content-type': 'application/json',
+  };
+  return { messageId: `event:${effect.eventId}`, topic, key: effect.sagaId, headers, body };
 }
 
 const instances = new SagaInstanceRepository();

@@ -7,4 +7,7 @@ export * from './start-saga';
 export * from './reply-batch-processor';
 export * from './outbox-relay';
 export * from './reply-consumer';
+export * from './start-event-consumer';
 export * from './store-bootstrap';
+export * from './timer-wakeups';
+export * from './sagaflow-topics';

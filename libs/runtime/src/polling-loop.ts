@@ -35,7 +35,11 @@ export class PollingLoop {
         const done = await this.work();
         if (done < this.options.batchSize) await this.sleep(this.options.idleMs);
       } catch (error) {
-        this.options.onError?.(error);
+        try {
+          this.options.onError?.(error);
+        } catch {
+          // a failing error reporter must not end the loop
+        }
         await this.sleep(this.options.errorBackoffMs ?? 1000);
       }
     }

@@ -15,6 +15,7 @@ import {
 import { DataSource } from 'typeorm';
 import { DefinitionRegistry } from './definition-registry';
 import { addTransition, emptyWrites, flushWrites, TopicSettings, Writes } from './effect-writes';
+import { ArmedTimer, NO_WAKEUPS, TimerWakeupSink } from './timer-wakeups';
 
 /** A reply as fetched from Kafka, before any parsing. */
 export interface RawReply {
@@ -53,29 +54,37 @@ export class ReplyBatchProcessor {
     private readonly dataSource: DataSource,
     private readonly registry: DefinitionRegistry,
     private readonly topics: TopicSettings,
+    private readonly wakeups: TimerWakeupSink = NO_WAKEUPS,
   ) {}
 
   async process(batch: readonly RawReply[]): Promise<BatchResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await withTransaction(this.dataSource, async (sql) => {
-          const result = await this.processInTransaction(sql, batch);
+        const armed: ArmedTimer[] = [];
+        const result = await withTransaction(this.dataSource, async (sql) => {
+          const result = await this.processInTransaction(sql, batch, armed);
           crashPoint('reply.beforeCommit');
           return result;
         });
+        this.wakeups.wake(armed);
+        return result;
       } catch (error) {
         if (!(error instanceof OptimisticLockError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
       }
     }
   }
 
-  private async processInTransaction(sql: Sql, batch: readonly RawReply[]): Promise<BatchResult> {
-    const parked: ParkedMessage[] = [];
+  private async processInTransaction(
+    sql: Sql,
+    batch: readonly RawReply[],
+    armed: ArmedTimer[],
+  ): Promise<BatchResult> {
+    const parked: Parked[] = [];
     const valid: Array<{ raw: RawReply; reply: ReplyEnvelope }> = [];
     for (const raw of batch) {
       const decoded = decodeReply(raw.value);
       if (decoded.ok) valid.push({ raw, reply: decoded.value });
-      else parked.push(park(raw, 'malformed', decoded.reason, null));
+      else parked.push({ raw, message: park(raw, 'malformed', decoded.reason, null) });
     }
     const fresh = await this.inbox.recordNew(
       sql,
@@ -83,8 +92,14 @@ export class ReplyBatchProcessor {
       valid.map((v) => v.reply.messageId),
     );
     const candidates = valid.filter((v) => fresh.has(v.reply.messageId));
-    const apply = await this.applyAll(sql, candidates, parked);
-    await this.parked.park(sql, parked);
+    const apply = await this.applyAll(sql, candidates, parked, armed);
+    await this.parked.park(
+      sql,
+      parked.map((p) => p.message),
+    );
+    // Same transaction as the park: the dead-letter copy is never lost, and the relay (not this
+    // batch) waits for Kafka, so publishing it never blocks the partition.
+    await enqueueDeadLetters(sql, deadLetterTopicFor(this.topics.replyTopic), parked);
     // A parked reply must not use up its id: once fixed (or replayed), it has to get through.
     await this.inbox.forget(sql, CONSUMER, apply.unsettled);
     return {
@@ -103,7 +118,8 @@ export class ReplyBatchProcessor {
   private async applyAll(
     sql: Sql,
     replies: Array<{ raw: RawReply; reply: ReplyEnvelope }>,
-    parked: ParkedMessage[],
+    parked: Parked[],
+    armed: ArmedTimer[],
   ) {
     const loaded = await this.instances.findMany(sql, [
       ...new Set(replies.map((r) => r.reply.sagaId)),
@@ -119,7 +135,7 @@ export class ReplyBatchProcessor {
       tried++;
       const outcome = this.applyOne(current.get(reply.sagaId), reply, raw, writes);
       if (outcome.kind === 'park') {
-        parked.push({ ...outcome.parked, messageId: reply.messageId });
+        parked.push({ raw, message: { ...outcome.parked, messageId: reply.messageId } });
         continue;
       }
       settled.add(reply.messageId);
@@ -132,6 +148,7 @@ export class ReplyBatchProcessor {
       }
     }
     await flushWrites(sql, changedInstances(loaded, current), writes);
+    armed.push(...writes.schedule);
     const unsettled = [...new Set(replies.map((r) => r.reply.messageId))].filter(
       (id) => !settled.has(id),
     );
@@ -220,6 +237,12 @@ export function changedInstances(
     .map((next) => ({ next, expectedVersion: before.get(next.id)!.version }));
 }
 
+/** A parked reply: the row for `parked_message` and the message as fetched (for the DLT copy). */
+interface Parked {
+  readonly raw: RawReply;
+  readonly message: ParkedMessage;
+}
+
 function park(
   raw: RawReply,
   reasonCode: string,
@@ -237,4 +260,114 @@ function park(
     reason,
     sagaId,
   };
+}
+
+// ------------------------------------------------------------------ dead-letter topic
+
+/** The topic every parked reply is also published to: `<reply topic>.dlt`. */
+export function deadLetterTopicFor(replyTopic: string): string {
+  return `${replyTopic}.dlt`;
+}
+
+/** Headers a dead-letter copy carries besides the original ones. */
+export const DEAD_LETTER_HEADERS = {
+  /** The readable reason, as in `parked_message.reason`. */
+  reason: 'sagaflow-park-reason',
+  /** The stable reason code (`malformed`, `unknown-saga`, `invalid-reply`, …). */
+  reasonCode: 'sagaflow-park-reason-code',
+  /** Where the original is: `<topic>/<partition>/<offset>`. */
+  origin: 'sagaflow-park-origin',
+  /** How the value holds the original, see DeadLetterValueEncoding. */
+  valueEncoding: 'sagaflow-park-value-encoding',
+} as const;
+
+/**
+ * - `json`: the value is the original JSON value (re-serialised: key order and whitespace may
+ *   differ, numbers beyond 2^53 lose precision);
+ * - `base64`: the value is a JSON string holding the original bytes in base64 (not UTF-8 JSON,
+ *   or JSON that PostgreSQL's jsonb cannot hold: U+0000, lone surrogates);
+ * - `absent`: the original had no value (the copy's value is `null`);
+ * - `omitted`: the original is too large to copy (value `null`); read it at its origin.
+ */
+export type DeadLetterValueEncoding = 'json' | 'base64' | 'absent' | 'omitted';
+
+/** Above this the value is not copied: a copy Kafka would refuse must never wedge the relay. */
+const MAX_DEAD_LETTER_VALUE_BYTES = 512 * 1024;
+
+/**
+ * Writes one outbox row per parked reply, to the dead-letter topic. The outbox is jsonb and the
+ * relay sends `JSON.stringify(body)`, so a JSON value travels as itself and anything else as
+ * base64 (the encoding is in a header). The message id is the reply's position in Kafka: a batch
+ * processed again after a crash (before its offsets were committed) adds no second row while the
+ * first is still unsent (`ON CONFLICT DO NOTHING`); once sent, a second copy may go out (at least once).
+ */
+async function enqueueDeadLetters(
+  sql: Sql,
+  topic: string,
+  parked: readonly Parked[],
+): Promise<void> {
+  if (parked.length === 0) return;
+  const rows = parked.map(({ raw, message }) => {
+    const { encoding, body } = deadLetterValue(raw.value);
+    return {
+      message_id: `park:${raw.topic}:${raw.partition}:${raw.offset}`,
+      topic,
+      // The outbox key is NOT NULL: a reply without a key gets an empty one.
+      message_key: storable(raw.key?.toString() ?? ''),
+      headers: {
+        ...Object.fromEntries(
+          Object.entries(headersToStrings(raw.headers)).map(([k, v]) => [storable(k), storable(v)]),
+        ),
+        [DEAD_LETTER_HEADERS.reason]: storable(message.reason),
+        [DEAD_LETTER_HEADERS.reasonCode]: storable(message.reasonCode),
+        [DEAD_LETTER_HEADERS.origin]: `${raw.topic}/${raw.partition}/${raw.offset}`,
+        [DEAD_LETTER_HEADERS.valueEncoding]: encoding,
+      },
+      body,
+    };
+  });
+  // `v->'body'` keeps a JSON null as jsonb null (jsonb_to_recordset would make it SQL NULL).
+  await sql.exec(
+    `INSERT INTO outbox_message (message_id, topic, message_key, headers, body)
+     SELECT v->>'message_id', v->>'topic', v->>'message_key', v->'headers', v->'body'
+       FROM jsonb_array_elements($1::jsonb) AS v
+     ON CONFLICT (message_id) DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}
+
+function deadLetterValue(value: Buffer | null): {
+  encoding: DeadLetterValueEncoding;
+  body: unknown;
+} {
+  if (value === null) return { encoding: 'absent', body: null };
+  if (value.length <= MAX_DEAD_LETTER_VALUE_BYTES) {
+    const json = storableJson(value);
+    if (json.ok) return { encoding: 'json', body: json.value };
+  }
+  if (Math.ceil(value.length / 3) * 4 <= MAX_DEAD_LETTER_VALUE_BYTES)
+    return { encoding: 'base64', body: value.toString('base64') };
+  return { encoding: 'omitted', body: null };
+}
+
+/** The value as JSON, if it is UTF-8 JSON that jsonb can hold. */
+function storableJson(value: Buffer): { ok: true; value: unknown } | { ok: false } {
+  const text = value.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(value)) return { ok: false }; // not valid UTF-8
+  try {
+    const parsed: unknown = JSON.parse(text);
+    // jsonb refuses \u0000 and unpaired surrogates; JSON.stringify writes both as escapes
+    // (a literal backslash before such text also matches: base64 then, which loses nothing).
+    if (/\\u0000|\\ud[89a-f][0-9a-f]{2}/i.test(JSON.stringify(parsed))) return { ok: false };
+    return { ok: true, value: parsed };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** PostgreSQL text cannot hold U+0000 nor jsonb an unpaired surrogate: U+FFFD instead. */
+function storable(value: string): string {
+  return value
+    .replaceAll('\u0000', '\uFFFD')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }

@@ -1,6 +1,7 @@
 import { crashPoint } from '@sagaflow/config';
+import { ensureTopics } from '@sagaflow/messaging';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { BatchResult, ReplyBatchProcessor } from './reply-batch-processor';
+import { BatchResult, deadLetterTopicFor, ReplyBatchProcessor } from './reply-batch-processor';
 
 export interface ReplyConsumerOptions {
   readonly groupId: string;
@@ -8,6 +9,13 @@ export interface ReplyConsumerOptions {
   readonly onBatch?: (result: BatchResult) => void;
   /** See SagaflowConfig.consumerSessionTimeoutMs (default 30 s). */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Told about every consumer crash (broker gone, coordinator moved, a batch that kept failing)
+   * and whether kafkajs or this class restarts it. The consumer always comes back by itself.
+   */
+  readonly onCrash?: (error: unknown, restart: 'kafkajs' | 'rebuild') => void;
+  /** Longest wait between kafkajs retries and between rebuilds (default 5000 ms). */
+  readonly maxRetryTimeMs?: number;
 }
 
 /** Totals since start, for logs, metrics and tests. */
@@ -16,16 +24,28 @@ export interface ReplyTotals {
   duplicates: number;
   ignored: number;
   parked: number;
+  /** Consumer crashes seen (each one restarted, by kafkajs or by a rebuild). */
+  crashes: number;
 }
 
 /**
  * The reply consumer group. Each fetched batch is applied in one database transaction and its
  * offsets are committed only after that commit; if the process dies in between, the batch is
  * fetched again and the inbox drops what was already applied.
+ *
+ * It never stays down while the process lives. kafkajs restarts a consumer that crashed with a
+ * retriable error (a batch that kept failing because PostgreSQL was gone, a broker that stayed
+ * away through every retry); a crash it deems non-retriable (e.g. `KafkaJSGroupCoordinatorNotFound`
+ * or a protocol error while a broker restarts) leaves it stopped for good, so then this class
+ * builds a new consumer and joins the group again, with a capped backoff, until `stop()`.
  */
 export class ReplyConsumer {
   private consumer: Consumer | null = null;
-  readonly totals: ReplyTotals = { applied: 0, duplicates: 0, ignored: 0, parked: 0 };
+  private stopping = false;
+  private rebuildTimer: NodeJS.Timeout | null = null;
+  private rebuilding: Promise<void> | null = null;
+  private rebuilds = 0;
+  readonly totals: ReplyTotals = { applied: 0, duplicates: 0, ignored: 0, parked: 0, crashes: 0 };
 
   constructor(
     private readonly kafka: Kafka,
@@ -34,6 +54,23 @@ export class ReplyConsumer {
   ) {}
 
   async start(): Promise<void> {
+    this.stopping = false;
+    await this.ensureDeadLetterTopic();
+    await this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = null;
+    await this.rebuilding;
+    const consumer = this.consumer;
+    this.consumer = null;
+    await consumer?.disconnect();
+  }
+
+  /** Creates, connects, subscribes and runs one kafkajs consumer. */
+  private async run(): Promise<void> {
     const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
@@ -41,29 +78,101 @@ export class ReplyConsumer {
       rebalanceTimeout: Math.max(sessionTimeout, 10_000),
       heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
       maxWaitTimeInMs: 50,
+      // The client default (8 retries from 200 ms, doubling up to 30 s) can leave a consumer
+      // asleep for half a minute after a dependency is back; cap the wait instead.
+      retry: {
+        initialRetryTime: 300,
+        maxRetryTime: this.options.maxRetryTimeMs ?? 5000,
+        retries: 10,
+        restartOnFailure: async () => !this.stopping,
+      },
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.stopping || this.consumer !== consumer) return;
+      this.totals.crashes++;
+      this.reportCrash(payload.error, payload.restart ? 'kafkajs' : 'rebuild');
+      if (!payload.restart) this.scheduleRebuild(consumer);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => this.onBatch(consumer, payload),
     });
   }
 
-  async stop(): Promise<void> {
-    await this.consumer?.disconnect();
-    this.consumer = null;
+  /** Replaces a consumer kafkajs gave up on; retried with a capped backoff until it runs. */
+  private scheduleRebuild(dead: Consumer): void {
+    if (this.stopping || this.consumer !== dead || this.rebuildTimer) return;
+    const delay = Math.min(500 * 2 ** this.rebuilds, this.options.maxRetryTimeMs ?? 5000);
+    this.rebuilds++;
+    this.rebuildTimer = setTimeout(() => {
+      this.rebuildTimer = null;
+      this.rebuilding = this.rebuild(dead).finally(() => (this.rebuilding = null));
+    }, delay);
   }
 
-  private async onBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
+  private async rebuild(dead: Consumer): Promise<void> {
+    if (this.stopping || this.consumer !== dead) return;
+    // kafkajs has already disconnected it on the crash; bounded in case a half-dead one hangs.
+    await Promise.race([
+      dead.disconnect().catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
+    try {
+      await this.run();
+      this.rebuilds = 0;
+    } catch (error) {
+      // connect or subscribe failed (the broker is still away): try again later
+      const failed = this.consumer;
+      this.reportCrash(error, 'rebuild');
+      if (failed && !this.stopping) this.scheduleRebuild(failed);
+    }
+  }
+
+  private reportCrash(error: unknown, restart: 'kafkajs' | 'rebuild'): void {
+    if (this.options.onCrash) return this.options.onCrash(error, restart);
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    process.stderr.write(
+      `sagaflow reply consumer (${this.options.groupId}): crashed (${reason}); ` +
+        `${restart === 'kafkajs' ? 'kafkajs restarts it' : 'rebuilding it'}\n`,
+    );
+  }
+
+  /**
+   * Parked replies are also published to `<topic>.dlt` (through the outbox); the topic is
+   * created here, with the reply topic's partition count, wherever a reply consumer runs, so
+   * the relay never meets a missing topic.
+   */
+  private async ensureDeadLetterTopic(): Promise<void> {
+    const dlt = deadLetterTopicFor(this.options.topic);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      if ((await admin.listTopics()).includes(dlt)) return;
+      // A topic created a moment ago may not be in every broker's metadata yet: ask again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const metadata = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
+          const partitions = metadata.topics[0]?.partitions.length || 1;
+          await ensureTopics(admin, [dlt], partitions);
+          return;
+        } catch (error) {
+          if (attempt >= 10) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async onBatch(
+    consumer: Consumer,
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
+  ): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const result = await this.processor.process(
       batch.messages.map((m) => ({
@@ -77,7 +186,7 @@ export class ReplyConsumer {
     );
     crashPoint('reply.afterCommitBeforeOffset');
     const last = batch.messages[batch.messages.length - 1]!.offset;
-    await this.consumer!.commitOffsets([
+    await consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
     ]);
     resolveOffset(last);

@@ -2,7 +2,11 @@ import { FieldError } from '@sagaflow/saga-dsl';
 
 /** Every code the runtime raises; the admin API maps each to one HTTP status. */
 export type RuntimeErrorCode =
-  'UNKNOWN_SAGA_TYPE' | 'INVALID_SAGA_INPUT' | 'SAGA_NOT_FOUND' | 'DUPLICATE_DEFINITION';
+  | 'UNKNOWN_SAGA_TYPE'
+  | 'INVALID_SAGA_INPUT'
+  | 'SAGA_NOT_FOUND'
+  | 'DUPLICATE_DEFINITION'
+  | 'MISSING_DEFINITION_VERSION';
 
 export abstract class SagaRuntimeError extends Error {
   abstract readonly code: RuntimeErrorCode;
@@ -50,5 +54,15 @@ export class DuplicateDefinitionError extends SagaRuntimeError {
       `saga "${name}" v${version} is registered twice: each name and version must be defined once.`,
     );
     this.name = 'DuplicateDefinitionError';
+  }
+}
+
+/** Live instances use a definition version this build does not contain. */
+export class MissingDefinitionVersionError extends SagaRuntimeError {
+  readonly code = 'MISSING_DEFINITION_VERSION';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingDefinitionVersionError';
   }
 }

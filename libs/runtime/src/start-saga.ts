@@ -5,6 +5,7 @@ import { SagaInstanceRepository, withTransaction } from '@sagaflow/persistence';
 import { addTransition, emptyWrites, flushWrites, TopicSettings } from './effect-writes';
 import { DefinitionRegistry } from './definition-registry';
 import { InvalidSagaInputError } from './runtime-errors';
+import { ArmedTimer, NO_WAKEUPS, TimerWakeupSink } from './timer-wakeups';
 
 export interface StartSagaCommand {
   readonly sagaType: string;
@@ -34,6 +35,7 @@ export class StartSaga {
     private readonly dataSource: DataSource,
     private readonly registry: DefinitionRegistry,
     private readonly topics: TopicSettings,
+    private readonly wakeups: TimerWakeupSink = NO_WAKEUPS,
   ) {}
 
   async execute(command: StartSagaCommand): Promise<StartSagaResult> {
@@ -49,7 +51,8 @@ export class StartSaga {
         command.sagaType,
         decision.kind === 'rejected' ? decision.errors : [],
       );
-    return withTransaction(this.dataSource, async (sql) => {
+    const armed: ArmedTimer[] = [];
+    const result = await withTransaction(this.dataSource, async (sql) => {
       const created = await this.instances.insert(sql, decision.next, command.idempotencyKey);
       if (!created) {
         const existing = await this.instances.findByIdempotencyKey(
@@ -70,7 +73,10 @@ export class StartSaga {
         command.traceparent,
       );
       await flushWrites(sql, [], writes);
+      armed.push(...writes.schedule);
       return { instance: decision.next, created: true };
     });
+    this.wakeups.wake(armed);
+    return result;
   }
 }

@@ -1,6 +1,7 @@
 import { crashPoint } from '@sagaflow/config';
 import { decide, SagaInstance, TimerEvent } from '@sagaflow/engine';
 import {
+  DueTimer,
   OptimisticLockError,
   SagaInstanceRepository,
   Sql,
@@ -12,6 +13,7 @@ import { DataSource } from 'typeorm';
 import { DefinitionRegistry } from './definition-registry';
 import { addTransition, emptyWrites, flushWrites, TopicSettings } from './effect-writes';
 import { PollingLoop } from './polling-loop';
+import { ArmedTimer, NO_WAKEUPS, TimerWakeupSink } from './timer-wakeups';
 import { changedInstances } from './reply-batch-processor';
 
 export interface TimerTotals {
@@ -40,8 +42,11 @@ export class TimerProcessor {
     private readonly topics: TopicSettings,
     private readonly options: {
       readonly batchSize?: number;
+      /** The sweep period: how often PostgreSQL is searched for due timers. */
       readonly pollMs?: number;
       readonly onError?: (error: unknown) => void;
+      /** Told about every timer armed here (retries, next timeouts) once it is committed. */
+      readonly wakeups?: TimerWakeupSink;
     } = {},
   ) {
     this.loop = new PollingLoop(() => this.fireDue(), {
@@ -59,20 +64,36 @@ export class TimerProcessor {
     return this.loop.stop();
   }
 
-  /** Fires one batch of due timers; returns how many it claimed. */
-  async fireDue(): Promise<number> {
+  /** The sweep: fires one batch of due timers, whatever woke them; returns how many it claimed. */
+  fireDue(): Promise<number> {
+    return this.fire((sql) => this.timers.claimDue(sql, this.options.batchSize ?? 200));
+  }
+
+  /** Fires the given timers if they are due and still armed (a wake-up from Redis). */
+  fireKeys(keys: readonly string[]): Promise<number> {
+    return this.fire((sql) => this.timers.claimDueKeys(sql, keys));
+  }
+
+  private async fire(claim: (sql: Sql) => Promise<DueTimer[]>): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await withTransaction(this.dataSource, (sql) => this.fireInTransaction(sql));
+        const { claimed, armed } = await withTransaction(this.dataSource, (sql) =>
+          this.fireInTransaction(sql, claim),
+        );
+        (this.options.wakeups ?? NO_WAKEUPS).wake(armed);
+        return claimed;
       } catch (error) {
         if (!(error instanceof OptimisticLockError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
       }
     }
   }
 
-  private async fireInTransaction(sql: Sql): Promise<number> {
-    const due = await this.timers.claimDue(sql, this.options.batchSize ?? 200);
-    if (due.length === 0) return 0;
+  private async fireInTransaction(
+    sql: Sql,
+    claim: (sql: Sql) => Promise<DueTimer[]>,
+  ): Promise<{ claimed: number; armed: ArmedTimer[] }> {
+    const due = await claim(sql);
+    if (due.length === 0) return { claimed: 0, armed: [] };
     const loaded = await this.instances.findMany(sql, [...new Set(due.map((t) => t.sagaId))]);
     const current = new Map(loaded);
     const writes = emptyWrites();
@@ -85,7 +106,7 @@ export class TimerProcessor {
         unrunnable.push(timer.key);
         continue;
       }
-      const next = this.fire(definition, instance, timer.event as unknown as TimerEvent, writes);
+      const next = this.fireOne(definition, instance, timer.event as unknown as TimerEvent, writes);
       if (next) {
         applied++;
         current.set(next.id, next);
@@ -104,10 +125,10 @@ export class TimerProcessor {
     this.totals.fired += fired;
     this.totals.applied += applied;
     this.totals.ignored += fired - applied;
-    return due.length;
+    return { claimed: due.length, armed: writes.schedule };
   }
 
-  private fire(
+  private fireOne(
     definition: SagaDefinition,
     instance: SagaInstance,
     event: TimerEvent,

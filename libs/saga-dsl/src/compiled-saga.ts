@@ -43,10 +43,21 @@ export interface CompiledStage {
   readonly steps: readonly number[];
 }
 
+/** Which domain event starts the saga, in serialisable form. */
+export interface CompiledStartOn {
+  /** The domain topic, without the deployment's prefix (the orchestrator adds it). */
+  readonly topic: string;
+}
+
 /** The serialisable (JSON) form of a saga definition, including its step graph. */
 export interface CompiledSaga {
   readonly name: string;
   readonly version: number;
+  /**
+   * The domain event that starts the saga. Absent (not null) when only explicit starts do, so
+   * the stored form — and the hash — of a definition without `startOn` is what it always was.
+   */
+  readonly startOn?: CompiledStartOn;
   /** Index of the pivot step, or null when every forward step can be compensated. */
   readonly pivotIndex: number | null;
   /** After this long the saga compensates (if it has not passed its pivot). */
@@ -69,6 +80,18 @@ export interface RuntimeStep {
   readonly when: ((data: unknown) => boolean) | null;
 }
 
+/** `startOn` with the author's functions, as the start-event consumer runs them. */
+export interface RuntimeStartOn {
+  readonly topic: string;
+  /** Validates the event's JSON body. */
+  readonly event: StandardSchemaV1;
+  /** The event's unique id: one saga per id (the start's idempotency key). */
+  readonly eventId: (event: unknown) => unknown;
+  /** Maps the validated event to the saga input (then validated by the input schema). */
+  readonly input: (event: unknown) => unknown;
+  readonly businessKey: ((event: unknown) => unknown) | null;
+}
+
 /**
  * What `build()` returns: everything the engine needs to run instances of one saga version.
  * `Input` is what starts it; `Data` is the saga data after the last step.
@@ -77,6 +100,8 @@ export interface SagaDefinition<Input = unknown, Data = unknown> {
   readonly compiled: CompiledSaga;
   readonly input: StandardSchemaV1<unknown, Input>;
   readonly steps: readonly RuntimeStep[];
+  /** Null when the saga is only started explicitly (the admin API, StartSaga). */
+  readonly startOn: RuntimeStartOn | null;
   /** Phantom: the saga data type at the end, for tests and tooling. */
   readonly __data?: Data;
 }

@@ -1,12 +1,14 @@
 import { Duration, toMs } from './duration';
 import { RetryOptions } from './retry-options';
-import { SagaDraftOptions, StageDraft, StepDraft } from './saga-draft';
+import { RawStartOn, SagaDraftOptions, StageDraft, StepDraft } from './saga-draft';
 import { StandardSchemaV1 } from './standard-schema';
 import { validate } from './validation';
 
 const SAGA_NAME = /^[a-z][a-z0-9]*(?:[.-][a-z][a-z0-9]*)*$/;
 const STEP_NAME = /^[a-z][a-zA-Z0-9]*$/;
 const TIMEOUT_ACTIONS = ['retry', 'compensate', 'park'];
+/** Kafka's own rule for topic names (as for command topics), minus the reserved "." and "..". */
+const TOPIC = /^[a-zA-Z0-9._-]{1,200}$/;
 
 /**
  * Everything `build()` checks that the types cannot (or that plain JavaScript bypasses).
@@ -47,6 +49,36 @@ function sagaProblems(options: SagaDraftOptions): string[] {
     );
   }
   problems.push(...durationProblems('deadline', options.deadline, 'the saga'));
+  problems.push(...startOnProblems(options.startOn));
+  return problems;
+}
+
+function startOnProblems(startOn: RawStartOn | undefined): string[] {
+  if (startOn === undefined) return [];
+  if (startOn === null || typeof startOn !== 'object')
+    return ['"startOn" must be an object with topic, event, eventId and input, or be left out.'];
+  const problems: string[] = [];
+  const topic = startOn.topic;
+  if (typeof topic !== 'string' || !TOPIC.test(topic) || topic === '.' || topic === '..') {
+    problems.push(
+      `startOn.topic "${String(topic)}" is invalid: use up to 200 letters, digits, ".", "_" or "-", e.g. "orders.order-placed" (the orchestrator adds the deployment's prefix).`,
+    );
+  }
+  if (typeof startOn.event?.['~standard']?.validate !== 'function') {
+    problems.push(
+      '"startOn.event" must be a Standard Schema of the event body (for example a zod, valibot or arktype schema).',
+    );
+  }
+  if (typeof startOn.eventId !== 'function')
+    problems.push(
+      '"startOn.eventId" must be a function of the event returning its unique id: one saga starts per id.',
+    );
+  if (typeof startOn.input !== 'function')
+    problems.push('"startOn.input" must be a function mapping the event to the saga input.');
+  if (startOn.businessKey !== undefined && typeof startOn.businessKey !== 'function')
+    problems.push(
+      '"startOn.businessKey" must be a function of the event returning the business key, or be left out.',
+    );
   return problems;
 }
 

@@ -10,6 +10,7 @@ export type {
   SagaBuilder,
   AfterPivotBuilder,
   SagaOptions,
+  StartOnOptions,
   ForwardStepOptions,
   CompensatableStepOptions,
   CompensationOptions,

@@ -186,7 +186,48 @@ export interface AfterPivotBuilder<I, D> {
   build(): SagaDefinition<I, D>;
 }
 
-export interface SagaOptions<S extends StandardSchemaV1> {
+/** The type a schema accepts before validation (what a start must supply). */
+type SchemaInput<S extends StandardSchemaV1> = NonNullable<S['~standard']['types']>['input'];
+
+/**
+ * Starts the saga from a domain event: the orchestrator consumes `topic`, validates each
+ * message's JSON body with `event`, and starts one saga per `eventId` with the input `input`
+ * maps the event to. A repeated event id starts nothing new. An event that is not JSON, does
+ * not match `event`, or maps to an input the saga's `input` schema refuses is parked with a
+ * reason (`malformed-event`, `invalid-event`, `invalid-input`); it never blocks the topic.
+ *
+ * @experimental The start-event surface may change (headers, keys, several events per saga).
+ * @example
+ * defineSaga({
+ *   name: 'order',
+ *   version: 1,
+ *   input: OrderInput,
+ *   startOn: {
+ *     topic: 'orders.order-placed',
+ *     event: OrderPlaced,
+ *     eventId: (event) => event.eventId,
+ *     input: (event) => ({ orderId: event.orderId, customerId: event.customerId, … }),
+ *     businessKey: (event) => event.orderId,
+ *   },
+ * });
+ */
+export interface StartOnOptions<E extends StandardSchemaV1, I> {
+  /** The domain topic, e.g. `orders.order-placed` (the orchestrator adds the deployment's prefix). */
+  readonly topic: string;
+  /** A Standard Schema for the event's JSON body; its output types the functions below. */
+  readonly event: E;
+  /** The event's unique id. Starting is idempotent by it: one saga per id, however often it arrives. */
+  readonly eventId: (event: InferOutput<E>) => string;
+  /** Maps the event to the saga input, which the saga's `input` schema then validates. */
+  readonly input: (event: InferOutput<E>) => NoInfer<I>;
+  /** The instance's business key (for search), e.g. the order id. */
+  readonly businessKey?: (event: InferOutput<E>) => string;
+}
+
+export interface SagaOptions<
+  S extends StandardSchemaV1,
+  E extends StandardSchemaV1 = StandardSchemaV1,
+> {
   /** Saga type, e.g. `order`; lower-case words joined by `-` or `.`. */
   readonly name: string;
   /** Positive integer; instances keep the version they started with. */
@@ -195,6 +236,8 @@ export interface SagaOptions<S extends StandardSchemaV1> {
   readonly input: S;
   /** After this long the saga compensates, unless it has passed its pivot. */
   readonly deadline?: Duration;
+  /** Optional: the domain event that starts the saga (see StartOnOptions). */
+  readonly startOn?: StartOnOptions<E, SchemaInput<S>>;
 }
 
 /**
@@ -206,9 +249,16 @@ export interface SagaOptions<S extends StandardSchemaV1> {
  *   .pivot('chargePayment', { command: ChargePayment, payload: … })
  *   .retriable('confirmOrder', { command: ConfirmOrder, payload: … })
  *   .build();
+ * @example
+ * // Also started by a domain event, once per event id (see StartOnOptions):
+ * defineSaga({
+ *   name: 'order', version: 1, input: OrderInput,
+ *   startOn: { topic: 'orders.order-placed', event: OrderPlaced, eventId: (e) => e.eventId, input: (e) => ({ … }) },
+ * });
  */
-export function defineSaga<S extends StandardSchemaV1>(
-  options: SagaOptions<S>,
-): SagaBuilder<InferOutput<S>, InferOutput<S>> {
+export function defineSaga<
+  S extends StandardSchemaV1,
+  E extends StandardSchemaV1 = StandardSchemaV1,
+>(options: SagaOptions<S, E>): SagaBuilder<InferOutput<S>, InferOutput<S>> {
   return SagaDraft.start(options) as unknown as SagaBuilder<InferOutput<S>, InferOutput<S>>;
 }

@@ -2,13 +2,14 @@ import { CommandDefinition } from './command';
 import {
   CompiledStage,
   CompiledStep,
+  RuntimeStartOn,
   RuntimeStep,
   SagaDefinition,
   StepKind,
 } from './compiled-saga';
 import { Duration, toMs } from './duration';
 import { RetryOptions, RetryPolicy } from './retry-options';
-import { SagaDraftOptions, StageDraft, StepDraft } from './saga-draft';
+import { RawStartOn, SagaDraftOptions, StageDraft, StepDraft } from './saga-draft';
 
 /** Defaults: a couple of quick retries before the pivot, persistence after it. */
 const DEFAULT_ATTEMPTS: Record<StepKind, number> = {
@@ -34,10 +35,12 @@ export function compileSaga(
     return { index: stageIndex, name: stage.name, parallel: stage.parallel, steps: indexes };
   });
   const pivot = steps.findIndex((s) => s.compiled.kind === 'pivot');
+  const startOn = compileStartOn(options.startOn);
   return Object.freeze({
     compiled: {
       name: options.name,
       version: options.version,
+      ...(startOn ? { startOn: { topic: startOn.topic } } : {}),
       pivotIndex: pivot === -1 ? null : pivot,
       deadlineMs: options.deadline === undefined ? null : msOf(options.deadline),
       steps: steps.map((s) => s.compiled),
@@ -45,6 +48,19 @@ export function compileSaga(
     },
     input: options.input,
     steps,
+    startOn,
+  });
+}
+
+/** The author's functions are kept as given; the compiled form keeps only the topic. */
+function compileStartOn(startOn: RawStartOn | undefined): RuntimeStartOn | null {
+  if (!startOn) return null;
+  return Object.freeze({
+    topic: startOn.topic!,
+    event: startOn.event!,
+    eventId: startOn.eventId as RuntimeStartOn['eventId'],
+    input: startOn.input as RuntimeStartOn['input'],
+    businessKey: (startOn.businessKey as RuntimeStartOn['businessKey'] | undefined) ?? null,
   });
 }
 

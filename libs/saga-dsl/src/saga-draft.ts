@@ -38,11 +38,21 @@ export interface StageDraft {
   readonly steps: readonly StepDraft[];
 }
 
+/** `startOn` as the untyped implementation sees it (SagaOptions types it). */
+export interface RawStartOn {
+  readonly topic?: string;
+  readonly event?: StandardSchemaV1;
+  readonly eventId?: Fn;
+  readonly input?: Fn;
+  readonly businessKey?: Fn;
+}
+
 export interface SagaDraftOptions {
   readonly name: string;
   readonly version: number;
   readonly input: StandardSchemaV1;
   readonly deadline?: Duration;
+  readonly startOn?: RawStartOn;
 }
 
 /**

@@ -1,4 +1,5 @@
 export * from './order-commands';
+export * from './order-events';
 export * from './order-saga';
 
 import { orderSaga } from './order-saga';

@@ -9,6 +9,7 @@ import {
   ReserveCredit,
   ReserveInventory,
 } from './order-commands';
+import { ORDER_PLACED_TOPIC, OrderPlaced } from './order-events';
 
 export const OrderInput = z.object({
   orderId: z.string().min(1).max(100),
@@ -25,12 +26,29 @@ export type OrderInput = z.infer<typeof OrderInput>;
  * confirm order (retriable) → tell the customer (a notification). A failure up to the charge
  * undoes the reservations in reverse order. Compensations fall back to the order id when a
  * reservation's reply never arrived (its log is then undefined).
+ *
+ * It starts from the admin API (`POST /sagas`) or from an `OrderPlaced` event on
+ * `orders.order-placed`, once per event id.
  */
 export const orderSaga = defineSaga({
   name: 'order',
   version: 1,
   input: OrderInput,
   deadline: '5m',
+  startOn: {
+    topic: ORDER_PLACED_TOPIC,
+    event: OrderPlaced,
+    eventId: (event) => event.eventId,
+    input: ({ orderId, customerId, sku, quantity, amount, card }) => ({
+      orderId,
+      customerId,
+      sku,
+      quantity,
+      amount,
+      card,
+    }),
+    businessKey: (event) => event.orderId,
+  },
 })
   .step('reserveCredit', {
     command: ReserveCredit,

@@ -1,5 +1,6 @@
 import {
   CommandKind,
+  EmitEventEffect,
   decide,
   Decision,
   JournalEntry,
@@ -34,6 +35,8 @@ export class SagaSimulation {
   readonly sent: SendCommandEffect[] = [];
   readonly journal: JournalEntry[] = [];
   readonly ignored: Array<{ event: SagaEvent; reason: string }> = [];
+  /** Lifecycle events the saga published (started, step completed, completed, …). */
+  readonly events: EmitEventEffect[] = [];
   private timers = new Map<string, ArmedTimer>();
 
   constructor(
@@ -151,7 +154,8 @@ export class SagaSimulation {
             dueAt: this.now + effect.delayMs,
             event: effect.event,
           });
-      } else this.timers.delete(effect.key);
+      } else if (effect.type === 'cancelTimer') this.timers.delete(effect.key);
+      else this.events.push(effect);
     }
     return this;
   }

@@ -38,7 +38,7 @@ export class SagasController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const idempotencyKey = dto.idempotencyKey ?? headerKey;
-    if (!idempotencyKey || idempotencyKey.length > 200) {
+    if (!idempotencyKey || idempotencyKey.length > 200 || idempotencyKey.startsWith('event:')) {
       throw new ValidationFailedException([
         {
           field: 'idempotencyKey',

@@ -13,6 +13,10 @@ export class StartSagaDto {
   @IsOptional()
   @IsString()
   @Length(1, 200)
+  @Matches(/^(?!event:)/, {
+    message:
+      'idempotencyKey may not start with "event:": that prefix is reserved for sagas started by domain events',
+  })
   idempotencyKey?: string;
 
   @IsOptional()

@@ -320,7 +320,7 @@ export class Scenario {
     } else if (effect.type === 'scheduleTimer') {
       this.everScheduled.set(effect.key, effect);
       this.armed.set(effect.key, { ...effect, dueAt: this.clock + effect.delayMs });
-    } else {
+    } else if (effect.type === 'cancelTimer') {
       this.armed.delete(effect.key);
     }
   }
