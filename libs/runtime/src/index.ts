@@ -11,3 +11,4 @@ export * from './start-event-consumer';
 export * from './store-bootstrap';
 export * from './timer-wakeups';
 export * from './sagaflow-topics';
+export * from './kafka-batch';

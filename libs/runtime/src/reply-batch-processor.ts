@@ -14,18 +14,13 @@ import {
 } from '@sagaflow/persistence';
 import { DataSource } from 'typeorm';
 import { DefinitionRegistry } from './definition-registry';
+import { parkedFrom, RawMessage } from './kafka-batch';
 import { addTransition, emptyWrites, flushWrites, TopicSettings, Writes } from './effect-writes';
 import { ArmedTimer, NO_WAKEUPS, TimerWakeupSink } from './timer-wakeups';
 
 /** A reply as fetched from Kafka, before any parsing. */
-export interface RawReply {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly headers: Record<string, unknown> | undefined;
-  readonly value: Buffer | null;
-}
+/** A reply as fetched from Kafka, before any parsing. */
+export type RawReply = RawMessage;
 
 /** What one batch did; the figures feed logs, metrics and tests. */
 export interface BatchResult {
@@ -249,17 +244,7 @@ function park(
   reason: string,
   sagaId: string | null,
 ): ParkedMessage {
-  return {
-    topic: raw.topic,
-    partition: raw.partition,
-    offset: raw.offset,
-    key: raw.key?.toString() ?? null,
-    headers: headersToStrings(raw.headers),
-    body: raw.value?.toString() ?? null,
-    reasonCode,
-    reason,
-    sagaId,
-  };
+  return parkedFrom(raw, reasonCode, reason, sagaId);
 }
 
 // ------------------------------------------------------------------ dead-letter topic

@@ -1,3 +1,4 @@
+import { commitBatch, rawMessages } from './kafka-batch';
 import { crashPoint } from '@sagaflow/config';
 import { ensureTopics } from '@sagaflow/messaging';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -174,22 +175,9 @@ export class ReplyConsumer {
     { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
   ): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const result = await this.processor.process(
-      batch.messages.map((m) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        headers: m.headers,
-        value: m.value,
-      })),
-    );
+    const result = await this.processor.process(rawMessages(batch));
     crashPoint('reply.afterCommitBeforeOffset');
-    const last = batch.messages[batch.messages.length - 1]!.offset;
-    await consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-    ]);
-    resolveOffset(last);
+    await commitBatch(consumer, batch, resolveOffset);
     await heartbeat();
     this.totals.applied += result.applied;
     this.totals.duplicates += result.duplicates;

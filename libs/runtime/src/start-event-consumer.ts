@@ -1,3 +1,4 @@
+import { commitBatch, parkedFrom, RawMessage, rawMessages } from './kafka-batch';
 import { headersToStrings, HEADERS } from '@sagaflow/messaging';
 import { ParkedMessage, ParkedMessageRepository, withTransaction } from '@sagaflow/persistence';
 import { RuntimeStartOn, validate } from '@sagaflow/saga-dsl';
@@ -17,14 +18,7 @@ export interface StartEventSource {
 export type StartEventParkReason = 'malformed-event' | 'invalid-event' | 'invalid-input';
 
 /** A domain event as fetched from Kafka, before any parsing. */
-export interface RawStartEvent {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly headers: Record<string, unknown> | undefined;
-  readonly value: Buffer | null;
-}
+export type RawStartEvent = RawMessage;
 
 /** What one batch (or, as totals, every batch since start) did. */
 export interface StartEventResult {
@@ -249,17 +243,7 @@ function describe(value: unknown): string {
 }
 
 function park(raw: RawStartEvent, reasonCode: StartEventParkReason, reason: string): ParkedMessage {
-  return {
-    topic: raw.topic,
-    partition: raw.partition,
-    offset: raw.offset,
-    key: raw.key?.toString() ?? null,
-    headers: headersToStrings(raw.headers),
-    body: raw.value?.toString() ?? null,
-    reasonCode,
-    reason,
-    sagaId: null,
-  };
+  return parkedFrom(raw, reasonCode, reason, null);
 }
 
 export interface StartEventConsumerOptions {
@@ -348,22 +332,8 @@ export class StartEventConsumer {
     isStale,
   }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const result = await this.processor.process(
-      batch.messages.map((m) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        headers: m.headers,
-        value: m.value,
-      })),
-      heartbeat,
-    );
-    const last = batch.messages[batch.messages.length - 1]!.offset;
-    await this.consumer!.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-    ]);
-    resolveOffset(last);
+    const result = await this.processor.process(rawMessages(batch), heartbeat);
+    await commitBatch(this.consumer!, batch, resolveOffset);
     await heartbeat();
     this.totals.started += result.started;
     this.totals.duplicates += result.duplicates;
