@@ -31,17 +31,55 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   });
 }
 
-/** Creates missing topics (existing ones are left alone); waits for leaders. */
+/**
+ * Creates missing topics and waits until every partition of every topic has a leader. A young
+ * Kafka 4 broker answers UNKNOWN_TOPIC_OR_PARTITION (and LEADER_NOT_AVAILABLE) for a while
+ * after a create, and a consumer or producer started in that window fails; retriable errors
+ * are retried here, within `timeoutMs`, so callers can use the topics at once.
+ */
 export async function ensureTopics(
   admin: Admin,
   topics: readonly string[],
   partitions: number,
+  timeoutMs = 30_000,
 ): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = [...new Set(topics)].filter((t) => !existing.has(t));
-  if (missing.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
-  });
+  const wanted = [...new Set(topics)];
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: partitions,
+            replicationFactor: -1,
+          })),
+        });
+      }
+      if (await allLeadersKnown(admin, wanted)) return;
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || Date.now() > deadline)
+        throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `topics ${wanted.join(', ')} have no leader after ${timeoutMs} ms: is the broker healthy?`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
+  }
+}
+
+async function allLeadersKnown(admin: Admin, topics: readonly string[]): Promise<boolean> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+  return (
+    metadata.length === topics.length &&
+    metadata.every(
+      (t) =>
+        t.partitions.length > 0 &&
+        t.partitions.every((p) => p.leader >= 0 && p.partitionErrorCode === 0),
+    )
+  );
 }
