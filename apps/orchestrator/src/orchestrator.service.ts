@@ -40,6 +40,15 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
     await this.producer.connect();
     this.relay = new OutboxRelay(this.dataSource, this.producer, {
       onError: (e) => this.logger.warn(`outbox relay: ${describe(e)}`),
+      renewProducer: async (broken) => {
+        this.logger.warn('outbox relay: the broker fenced the producer; replacing it');
+        // Connect the new one first: if that fails, the relay keeps the old one and tries again.
+        const fresh = createIdempotentProducer(this.kafka);
+        await fresh.connect();
+        this.producer = fresh;
+        await broken.disconnect().catch(() => undefined);
+        return fresh;
+      },
     });
     this.relay.start();
     const processor = new ReplyBatchProcessor(
@@ -94,19 +103,7 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
         ...(this.config.lifecycleTopic ? [this.config.lifecycleTopic] : []),
         ...commandTopics,
       ];
-      // kafkajs' waitForLeaders only waits out LEADER_NOT_AVAILABLE; a young Kafka 4 broker also
-      // answers UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created. Both are retriable:
-      // ask again (the topics that exist by then are left alone).
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await ensureTopics(admin, topics, this.config.topicPartitions);
-          break;
-        } catch (error) {
-          if ((error as { retriable?: boolean }).retriable !== true || attempt >= 10) throw error;
-          this.logger.warn(`topic provisioning, attempt ${attempt}: ${describe(error)}`);
-          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-        }
-      }
+      await ensureTopics(admin, topics, this.config.topicPartitions);
     } finally {
       await admin.disconnect();
     }

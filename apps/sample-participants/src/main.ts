@@ -59,6 +59,10 @@ async function main(): Promise<void> {
     max: 4 * names.length,
     application_name: 'sample-participants',
   });
+  // An idle connection the server terminated must not kill the process: the pool replaces it.
+  pool.on('error', (error) =>
+    process.stderr.write(`sample participants: idle database connection lost: ${error.message}\n`),
+  );
   await provisionTopics(kafka, config);
   const stops: Array<() => Promise<unknown>> = [];
   for (const name of names) stops.push(await startOne(name, kafka, pool, config));

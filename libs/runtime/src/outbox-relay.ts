@@ -10,6 +10,30 @@ export interface OutboxRelayOptions {
   /** Sleep when the outbox is empty; a full batch loops at once. */
   readonly idleMs?: number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Builds a connected producer to replace one the broker no longer accepts (see
+   * `isProducerFenced`). Without it such a producer fails every batch until the process restarts.
+   */
+  readonly renewProducer?: (broken: Producer) => Promise<Producer>;
+}
+
+/**
+ * Errors after which an idempotent producer never succeeds again: the broker's sequence or
+ * producer-id state no longer matches the client's (seen after a broker restart: a batch the
+ * client counted was not kept, so every later batch is "out of order"). Only a new producer id
+ * helps. The failed batch's rows stay in the outbox and go out with the new producer.
+ */
+export function isProducerFenced(error: unknown): boolean {
+  const fatal = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'];
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const { type, cause, errors } = e as { type?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof type === 'string' && fatal.includes(type)) return true;
+    return visit(cause) || (Array.isArray(errors) && errors.some(visit));
+  };
+  return visit(error);
 }
 
 /**
@@ -25,8 +49,8 @@ export class OutboxRelay {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly producer: Producer,
-    options: OutboxRelayOptions = {},
+    private producer: Producer,
+    private readonly options: OutboxRelayOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.loop = new PollingLoop(() => this.relayOnce(), {
@@ -46,6 +70,21 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it sent. */
   async relayOnce(): Promise<number> {
+    try {
+      return await this.publishOnce();
+    } catch (error) {
+      if (this.options.renewProducer && isProducerFenced(error)) {
+        this.producer = await this.options.renewProducer(this.producer);
+        this.producersRenewed++;
+      }
+      throw error;
+    }
+  }
+
+  /** Producers replaced after the broker stopped accepting the previous one. */
+  producersRenewed = 0;
+
+  private async publishOnce(): Promise<number> {
     return withTransaction(this.dataSource, async (sql) => {
       const claimed = await this.outbox.claim(sql, this.batchSize);
       if (claimed.length === 0) return 0;
