@@ -14,6 +14,7 @@ import {
   OutboxRelay,
   ReplyBatchProcessor,
   ReplyConsumer,
+  sagaflowTopics,
   StartSaga,
   TimerProcessor,
 } from '@sagaflow/runtime';
@@ -134,11 +135,7 @@ describe('docs/dsl.md', () => {
       kafka = createKafka({ brokers: KAFKA_BROKERS, clientId: 'dsl-guide-test' });
       const admin = kafka.admin();
       await admin.connect();
-      await ensureTopics(
-        admin,
-        [topics.replyTopic, ...registry.commandTopics().map((t) => prefix + t)],
-        2,
-      );
+      await ensureTopics(admin, sagaflowTopics(topics, registry), 2);
       await admin.disconnect();
       producer = createIdempotentProducer(kafka);
       await producer.connect();

@@ -16,8 +16,8 @@ import {
   ReplyBatchProcessor,
   ReplyConsumer,
   StartSaga,
+  sagaflowTopics,
 } from '@sagaflow/runtime';
-import { sagaflowTopics } from '@sagaflow/runtime';
 import { ConfirmOrder, NotifyCustomer, OrderInput, orderSaga } from '@sagaflow/sample-order';
 import { Consumer, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Pool } from 'pg';

@@ -37,8 +37,8 @@ import {
   ReplyConsumer,
   StartSaga,
   TimerProcessor,
+  sagaflowTopics,
 } from '@sagaflow/runtime';
-import { sagaflowTopics } from '@sagaflow/runtime';
 import { SagaDefinition } from '@sagaflow/saga-dsl';
 import { ConfirmOrder, NotifyCustomer, OrderInput, orderSaga } from '@sagaflow/sample-order';
 import { Consumer, IHeaders, Kafka, Partitioners, Producer } from 'kafkajs';

@@ -3,11 +3,11 @@ import { SagaflowConfig } from '@sagaflow/config';
 import { createIdempotentProducer, ensureTopics } from '@sagaflow/messaging';
 import {
   BullmqTimerWakeups,
-  deadLetterTopicFor,
   DefinitionRegistry,
   OutboxRelay,
   ReplyBatchProcessor,
   ReplyConsumer,
+  sagaflowTopics,
   TimerProcessor,
 } from '@sagaflow/runtime';
 import { Kafka, Producer } from 'kafkajs';
@@ -93,16 +93,7 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const commandTopics = this.registry
-        .commandTopics()
-        .map((t) => `${this.config.topicPrefix}${t}`);
-      const topics = [
-        this.config.replyTopic,
-        // Every parked reply is copied here too, through the outbox (see ReplyBatchProcessor).
-        deadLetterTopicFor(this.config.replyTopic),
-        ...(this.config.lifecycleTopic ? [this.config.lifecycleTopic] : []),
-        ...commandTopics,
-      ];
+      const topics = sagaflowTopics(this.config, this.registry);
       await ensureTopics(admin, topics, this.config.topicPartitions);
     } finally {
       await admin.disconnect();

@@ -25,7 +25,7 @@ import {
 } from './saga-event';
 import { CompensatingSaga, PendingStep, RunningSaga, SagaInstance, Waiting } from './saga-instance';
 import { deadlineKey } from './timers';
-import { applied, EMPTY_TRAIL, extend, finish, Trail, Transition } from './transition';
+import { applied, EMPTY_TRAIL, extend, finish, Transition } from './transition';
 
 /**
  * The engine core: given a definition, the stored instance (null before start) and an event,
@@ -315,5 +315,3 @@ function assertSameDefinition(definition: SagaDefinition, instance: SagaInstance
     );
   }
 }
-
-export type { Trail };

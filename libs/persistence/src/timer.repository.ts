@@ -48,28 +48,18 @@ export class TimerRepository {
   }
 
   /** Claims due timers, oldest first; SKIP LOCKED lets any number of orchestrators share them. */
-  async claimDue(sql: Sql, limit: number): Promise<DueTimer[]> {
-    const rows = await sql.rows<{
-      timer_key: string;
-      saga_id: string;
-      event: DueTimer['event'];
-      due_at: Date;
-    }>(
-      `SELECT timer_key, saga_id, event, due_at FROM saga_timer
-        WHERE due_at <= now() ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [limit],
-    );
-    return rows.map((r) => ({
-      key: r.timer_key,
-      sagaId: r.saga_id,
-      event: r.event,
-      dueAt: r.due_at,
-    }));
+  claimDue(sql: Sql, limit: number): Promise<DueTimer[]> {
+    return this.claim(sql, 'ORDER BY due_at LIMIT $1', [limit]);
   }
 
   /** Claims these timers if they are due (a wake-up may come a moment early, or after a sweep). */
-  async claimDueKeys(sql: Sql, keys: readonly string[]): Promise<DueTimer[]> {
-    if (keys.length === 0) return [];
+  claimDueKeys(sql: Sql, keys: readonly string[]): Promise<DueTimer[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.claim(sql, 'AND timer_key = ANY($1::text[])', [keys]);
+  }
+
+  /** `rest` narrows or orders the due rows (a fixed SQL fragment, never user input). */
+  private async claim(sql: Sql, rest: string, params: readonly unknown[]): Promise<DueTimer[]> {
     const rows = await sql.rows<{
       timer_key: string;
       saga_id: string;
@@ -77,8 +67,8 @@ export class TimerRepository {
       due_at: Date;
     }>(
       `SELECT timer_key, saga_id, event, due_at FROM saga_timer
-        WHERE timer_key = ANY($1::text[]) AND due_at <= now() FOR UPDATE SKIP LOCKED`,
-      [keys],
+        WHERE due_at <= now() ${rest} FOR UPDATE SKIP LOCKED`,
+      params,
     );
     return rows.map((r) => ({
       key: r.timer_key,

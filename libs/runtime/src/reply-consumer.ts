@@ -1,8 +1,7 @@
 import { commitBatch, rawMessages } from './kafka-batch';
 import { crashPoint } from '@sagaflow/config';
-import { ensureTopics } from '@sagaflow/messaging';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { BatchResult, deadLetterTopicFor, ReplyBatchProcessor } from './reply-batch-processor';
+import { BatchResult, ReplyBatchProcessor } from './reply-batch-processor';
 
 export interface ReplyConsumerOptions {
   readonly groupId: string;
@@ -56,7 +55,6 @@ export class ReplyConsumer {
 
   async start(): Promise<void> {
     this.stopping = false;
-    await this.ensureDeadLetterTopic();
     await this.run();
   }
 
@@ -140,34 +138,6 @@ export class ReplyConsumer {
       `sagaflow reply consumer (${this.options.groupId}): crashed (${reason}); ` +
         `${restart === 'kafkajs' ? 'kafkajs restarts it' : 'rebuilding it'}\n`,
     );
-  }
-
-  /**
-   * Parked replies are also published to `<topic>.dlt` (through the outbox); the topic is
-   * created here, with the reply topic's partition count, wherever a reply consumer runs, so
-   * the relay never meets a missing topic.
-   */
-  private async ensureDeadLetterTopic(): Promise<void> {
-    const dlt = deadLetterTopicFor(this.options.topic);
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      if ((await admin.listTopics()).includes(dlt)) return;
-      // A topic created a moment ago may not be in every broker's metadata yet: ask again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const metadata = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
-          const partitions = metadata.topics[0]?.partitions.length || 1;
-          await ensureTopics(admin, [dlt], partitions);
-          return;
-        } catch (error) {
-          if (attempt >= 10) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-        }
-      }
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   private async onBatch(
