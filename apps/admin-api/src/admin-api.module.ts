@@ -1,56 +1,13 @@
-import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { loadConfig, SagaflowConfig } from '@sagaflow/config';
-import {
-  bootstrapStore,
-  BullmqTimerWakeups,
-  DefinitionRegistry,
-  StartSaga,
-} from '@sagaflow/runtime';
-import { sampleDefinitions } from '@sagaflow/sample-order';
-import { DataSource } from 'typeorm';
+import { Module } from '@nestjs/common';
+import { ActionsModule } from './actions/actions.module';
+import { AuthModule } from './auth/auth.module';
+import { CoreModule } from './core.module';
 import { HealthController } from './health.controller';
+import { QueriesModule } from './queries/queries.module';
 import { SagasController } from './sagas/sagas.controller';
 
-export const CONFIG = 'SAGAFLOW_CONFIG';
-/** Announces timers armed by starts to the orchestrators' BullMQ queue (producer only). */
-export const WAKEUPS = 'SAGAFLOW_TIMER_WAKEUPS';
-
 @Module({
+  imports: [CoreModule, AuthModule, QueriesModule, ActionsModule],
   controllers: [HealthController, SagasController],
-  providers: [
-    { provide: CONFIG, useFactory: () => loadConfig() },
-    { provide: DefinitionRegistry, useFactory: () => new DefinitionRegistry(sampleDefinitions) },
-    {
-      provide: DataSource,
-      useFactory: (config: SagaflowConfig, registry: DefinitionRegistry) =>
-        bootstrapStore(config, registry, { migrate: false, applicationName: 'sagaflow-admin-api' }),
-      inject: [CONFIG, DefinitionRegistry],
-    },
-    {
-      provide: WAKEUPS,
-      useFactory: (config: SagaflowConfig) =>
-        new BullmqTimerWakeups({
-          redisUrl: config.redisUrl,
-          queueName: `${config.topicPrefix}sagaflow-timers`,
-        }),
-      inject: [CONFIG],
-    },
-    {
-      provide: StartSaga,
-      useFactory: (
-        ds: DataSource,
-        registry: DefinitionRegistry,
-        config: SagaflowConfig,
-        wakeups: BullmqTimerWakeups,
-      ) => new StartSaga(ds, registry, config, wakeups),
-      inject: [DataSource, DefinitionRegistry, CONFIG, WAKEUPS],
-    },
-  ],
 })
-export class AdminApiModule implements OnApplicationShutdown {
-  constructor(@Inject(WAKEUPS) private readonly wakeups: BullmqTimerWakeups) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.wakeups.close();
-  }
-}
+export class AdminApiModule {}

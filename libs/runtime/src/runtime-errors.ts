@@ -6,7 +6,10 @@ export type RuntimeErrorCode =
   | 'INVALID_SAGA_INPUT'
   | 'SAGA_NOT_FOUND'
   | 'DUPLICATE_DEFINITION'
-  | 'MISSING_DEFINITION_VERSION';
+  | 'MISSING_DEFINITION_VERSION'
+  | 'ILLEGAL_ACTION'
+  | 'VERSION_MISMATCH'
+  | 'INVALID_OPERATOR_REPLY';
 
 export abstract class SagaRuntimeError extends Error {
   abstract readonly code: RuntimeErrorCode;
@@ -64,5 +67,40 @@ export class MissingDefinitionVersionError extends SagaRuntimeError {
   constructor(message: string) {
     super(message);
     this.name = 'MissingDefinitionVersionError';
+  }
+}
+
+/** An operator action the saga's current state does not allow (the engine said why). */
+export class IllegalActionError extends SagaRuntimeError {
+  readonly code = 'ILLEGAL_ACTION';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'IllegalActionError';
+  }
+}
+
+/** `If-Match` named a version the saga has moved past: reload it and decide again. */
+export class VersionMismatchError extends SagaRuntimeError {
+  readonly code = 'VERSION_MISMATCH';
+
+  constructor(id: string, expected: number, actual: number) {
+    super(
+      `saga ${id} is at version ${actual}, not ${expected} (If-Match): it changed since you read it; reload it and decide again`,
+    );
+    this.name = 'VersionMismatchError';
+  }
+}
+
+/** Reply data an operator supplied for a skipped step does not match the step's reply schema. */
+export class InvalidOperatorReplyError extends SagaRuntimeError {
+  readonly code = 'INVALID_OPERATOR_REPLY';
+
+  constructor(
+    message: string,
+    readonly errors: readonly FieldError[],
+  ) {
+    super(`${message}: ${errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`);
+    this.name = 'InvalidOperatorReplyError';
   }
 }

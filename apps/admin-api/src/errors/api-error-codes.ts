@@ -3,7 +3,16 @@ import { RuntimeErrorCode } from '@sagaflow/runtime';
 
 /** Every `code` the API can answer with. */
 export type ApiErrorCode =
-  RuntimeErrorCode | 'VALIDATION_FAILED' | 'OPTIMISTIC_LOCK_CONFLICT' | 'HTTP_ERROR' | 'INTERNAL';
+  | RuntimeErrorCode
+  | 'VALIDATION_FAILED'
+  | 'OPTIMISTIC_LOCK_CONFLICT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'NOT_FOUND'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'HTTP_ERROR'
+  | 'INTERNAL';
 
 /** The one mapping from codes to statuses; a new code without an entry fails to compile. */
 export const HTTP_STATUS_BY_CODE: Record<ApiErrorCode, HttpStatus> = {
@@ -14,6 +23,14 @@ export const HTTP_STATUS_BY_CODE: Record<ApiErrorCode, HttpStatus> = {
   DUPLICATE_DEFINITION: HttpStatus.INTERNAL_SERVER_ERROR,
   MISSING_DEFINITION_VERSION: HttpStatus.INTERNAL_SERVER_ERROR,
   OPTIMISTIC_LOCK_CONFLICT: HttpStatus.CONFLICT,
+  ILLEGAL_ACTION: HttpStatus.CONFLICT,
+  VERSION_MISMATCH: HttpStatus.CONFLICT,
+  INVALID_OPERATOR_REPLY: HttpStatus.BAD_REQUEST,
+  UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
+  RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  NOT_FOUND: HttpStatus.NOT_FOUND,
+  IDEMPOTENCY_KEY_REUSED: HttpStatus.CONFLICT,
   HTTP_ERROR: HttpStatus.BAD_REQUEST,
   INTERNAL: HttpStatus.INTERNAL_SERVER_ERROR,
 };
