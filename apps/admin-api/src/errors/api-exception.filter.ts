@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { OptimisticLockError } from '@sagaflow/persistence';
 import { InvalidSagaInputError, SagaRuntimeError } from '@sagaflow/runtime';
 import { Response } from 'express';
+import { ApiError } from './api-error';
 import { ApiErrorBody, HTTP_STATUS_BY_CODE } from './api-error-codes';
 import { ValidationFailedException } from './validation-failed.exception';
 
@@ -30,6 +31,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
         messages: [e.message],
       }));
       return { statusCode: 400, code: exception.code, message: exception.message, errors };
+    }
+    if (exception instanceof ApiError) {
+      return {
+        statusCode: HTTP_STATUS_BY_CODE[exception.code],
+        code: exception.code,
+        message: exception.message,
+        ...(exception.errors ? { errors: exception.errors } : {}),
+      };
     }
     if (exception instanceof SagaRuntimeError) {
       return {
