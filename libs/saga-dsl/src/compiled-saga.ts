@@ -62,6 +62,8 @@ export interface CompiledSaga {
   readonly pivotIndex: number | null;
   /** After this long the saga compensates (if it has not passed its pivot). */
   readonly deadlineMs: number | null;
+  /** Field names redacted for viewers and in logs; absent when none (keeps older hashes). */
+  readonly sensitive?: readonly string[];
   readonly steps: readonly CompiledStep[];
   readonly stages: readonly CompiledStage[];
 }

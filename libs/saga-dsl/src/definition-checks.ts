@@ -49,6 +49,7 @@ function sagaProblems(options: SagaDraftOptions): string[] {
     );
   }
   problems.push(...durationProblems('deadline', options.deadline, 'the saga'));
+  problems.push(...sensitiveProblems(options.sensitive));
   problems.push(...startOnProblems(options.startOn));
   return problems;
 }
@@ -216,4 +217,15 @@ function durationProblems(label: string, value: Duration | undefined, owner: str
   return parsed.ms === 0 && (label.endsWith('timeout') || label === 'deadline')
     ? [`${label} must be longer than 0.`]
     : [];
+}
+
+function sensitiveProblems(fields: readonly string[] | undefined): string[] {
+  if (fields === undefined) return [];
+  if (!Array.isArray(fields)) return ['sensitive must be an array of field names'];
+  return fields
+    .filter((f) => typeof f !== 'string' || !/^[A-Za-z_$][\w$-]*$/.test(f))
+    .map(
+      (f) =>
+        `sensitive field ${JSON.stringify(f)} is not a field name: use a plain property name such as "cardNumber" (it matches at any depth)`,
+    );
 }

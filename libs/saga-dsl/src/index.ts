@@ -18,3 +18,4 @@ export type {
   ParallelGroup,
   RetriableGroup,
 } from './saga-builder';
+export * from './redaction';

@@ -238,6 +238,12 @@ export interface SagaOptions<
   readonly deadline?: Duration;
   /** Optional: the domain event that starts the saga (see StartOnOptions). */
   readonly startOn?: StartOnOptions<E, SchemaInput<S>>;
+  /**
+   * Field names whose values are secrets or personal data (e.g. `cardNumber`): wherever a
+   * field of that name appears in the saga's data, payloads, replies or timeline, viewers of
+   * the admin API and the logs see `"[redacted]"` instead.
+   */
+  readonly sensitive?: readonly string[];
 }
 
 /**

@@ -43,6 +43,7 @@ export function compileSaga(
       ...(startOn ? { startOn: { topic: startOn.topic } } : {}),
       pivotIndex: pivot === -1 ? null : pivot,
       deadlineMs: options.deadline === undefined ? null : msOf(options.deadline),
+      ...(options.sensitive?.length ? { sensitive: [...new Set(options.sensitive)] } : {}),
       steps: steps.map((s) => s.compiled),
       stages: compiledStages,
     },

@@ -53,6 +53,7 @@ export interface SagaDraftOptions {
   readonly input: StandardSchemaV1;
   readonly deadline?: Duration;
   readonly startOn?: RawStartOn;
+  readonly sensitive?: readonly string[];
 }
 
 /**

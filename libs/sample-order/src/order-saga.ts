@@ -35,6 +35,7 @@ export const orderSaga = defineSaga({
   version: 1,
   input: OrderInput,
   deadline: '5m',
+  sensitive: ['card'],
   startOn: {
     topic: ORDER_PLACED_TOPIC,
     event: OrderPlaced,
