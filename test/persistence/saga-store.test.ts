@@ -91,6 +91,7 @@ function build(
         status,
         failedStep: 3,
         cause: { ...CAUSE, step: 'confirmOrder', type: 'timeout' },
+        resume: { kind: 'forward', stage: 3, pending: [{ step: 3, attempt: 2, waiting: 'reply' }] },
       };
   }
 }

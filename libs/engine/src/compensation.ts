@@ -1,7 +1,7 @@
 import { decideRetry, planCompensation } from '@sagaflow/compensation';
 import { SagaDefinition } from '@sagaflow/saga-dsl';
 import { sendAttempt } from './commands';
-import { CompensatingSaga, SagaFailure } from './saga-instance';
+import { CompensatingSaga, ResumePoint, RunningSaga, SagaFailure } from './saga-instance';
 import { Progress } from './stage';
 import { cancelTimeoutIfArmed, deadlineKey, scheduleRetry } from './timers';
 import { extend, finish, Trail, Transition } from './transition';
@@ -88,7 +88,14 @@ export function compensationFailed(
   };
   const failed = extend(trail, [line], cancel);
   if (!decision.retry)
-    return failSaga(definition, progressOf(instance), instance.currentStep, failure, failed);
+    return failSaga(
+      definition,
+      progressOf(instance),
+      instance.currentStep,
+      failure,
+      resumeCompensation(instance),
+      failed,
+    );
   const attempt = instance.attempt + 1;
   const retrying = extend(failed, [
     {
@@ -158,7 +165,14 @@ function sendCompensation(
 ): Transition {
   const sent = sendAttempt(definition, next, next.currentStep, 'compensate', next.attempt, trail);
   if (!sent.ok)
-    return failSaga(definition, progressOf(next), next.currentStep, sent.failure, trail);
+    return failSaga(
+      definition,
+      progressOf(next),
+      next.currentStep,
+      sent.failure,
+      resumeCompensation(next),
+      trail,
+    );
   return finish(next, sent.trail);
 }
 
@@ -168,13 +182,14 @@ export function failSaga(
   progress: Progress,
   failedStep: number,
   cause: SagaFailure,
+  resume: ResumePoint,
   trail: Trail,
 ): Transition {
   const journal = [
     { type: 'saga.failed' as const, step: cause.step, kind: cause.kind, detail: { cause } },
   ];
   return finish(
-    { ...progress, status: 'failed', failedStep, cause },
+    { ...progress, status: 'failed', failedStep, cause, resume },
     extend(trail, journal, cancelDeadline(definition, progress)),
   );
 }
@@ -189,4 +204,19 @@ function cancelDeadline(definition: SagaDefinition, progress: Progress) {
 export function progressOf(instance: Progress): Progress {
   const { id, sagaType, sagaVersion, version, businessKey, data, completed } = instance;
   return { id, sagaType, sagaVersion, version, businessKey, data, completed };
+}
+
+/** A retry of a failed compensation re-runs it, then the ones after it. */
+export function resumeCompensation(instance: CompensatingSaga): ResumePoint {
+  return {
+    kind: 'compensate',
+    step: instance.currentStep,
+    attempt: instance.attempt,
+    remaining: instance.remaining,
+  };
+}
+
+/** A retry of a failed forward step re-sends every step of its stage still outstanding. */
+export function resumeForward(instance: RunningSaga): ResumePoint {
+  return { kind: 'forward', stage: instance.stage, pending: instance.pending };
 }

@@ -5,9 +5,11 @@ import {
   compensationSucceeded,
   failSaga,
   progressOf,
+  resumeForward,
   startCompensation,
 } from './compensation';
 import { Decision } from './decision';
+import { onOperatorAction } from './operator';
 import { EngineContractError } from './engine-error';
 import {
   abandonRetries,
@@ -62,6 +64,10 @@ export function decide(
       return onRetryDue(definition, instance, event);
     case 'deadlineReached':
       return onDeadline(definition, instance);
+    case 'operatorAction': {
+      const outcome = onOperatorAction(definition, instance, event);
+      return outcome.ok ? bumped(instance, outcome.t) : outcome.decision;
+    }
   }
 }
 
@@ -193,7 +199,17 @@ function onTimeout(
     return bumped(instance, compensationFailed(definition, target.instance, cause, true, trail));
   const policy = definition.steps[index]!.compiled.onTimeout;
   if (policy === 'park')
-    return bumped(instance, failSaga(definition, progressOf(target.instance), index, cause, trail));
+    return bumped(
+      instance,
+      failSaga(
+        definition,
+        progressOf(target.instance),
+        index,
+        cause,
+        resumeForward(target.instance),
+        trail,
+      ),
+    );
   const retry = policy === 'retry';
   return bumped(
     instance,
@@ -250,7 +266,14 @@ function onDeadline(definition: SagaDefinition, instance: SagaInstance): Decisio
   if (settled.pivotUnknown !== null)
     return bumped(
       instance,
-      failSaga(definition, progressOf(settled.instance), settled.pivotUnknown, cause, trail),
+      failSaga(
+        definition,
+        progressOf(settled.instance),
+        settled.pivotUnknown,
+        cause,
+        resumeForward(instance),
+        trail,
+      ),
     );
   if (settled.instance.pending.length === 0)
     return bumped(

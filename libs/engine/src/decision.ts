@@ -81,7 +81,9 @@ export type JournalType =
   | 'saga.compensating'
   | 'saga.completed'
   | 'saga.compensated'
-  | 'saga.failed';
+  | 'saga.failed'
+  /** An operator's action, with who and why. */
+  | 'operator.action';
 
 /** One line of the instance's timeline; the shell adds time, actor and version. */
 export interface JournalEntry {
@@ -93,7 +95,7 @@ export interface JournalEntry {
 }
 
 export type IgnoreReason = 'late' | 'stale';
-export type RejectReason = 'invalid-input' | 'invalid-reply' | 'unknown-step';
+export type RejectReason = 'invalid-input' | 'invalid-reply' | 'unknown-step' | 'illegal-action';
 
 export type Decision =
   | {

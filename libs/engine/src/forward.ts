@@ -1,7 +1,7 @@
 import { decideRetry } from '@sagaflow/compensation';
 import { SagaDefinition } from '@sagaflow/saga-dsl';
 import { sendAttempt } from './commands';
-import { failSaga, progressOf, startCompensation } from './compensation';
+import { failSaga, progressOf, resumeForward, startCompensation } from './compensation';
 import { PendingStep, RunningSaga, SagaFailure } from './saga-instance';
 import { enterStage, failedLine, guard, Progress } from './stage';
 import { cancelTimeoutIfArmed, scheduleRetry } from './timers';
@@ -105,7 +105,14 @@ export function forwardFailed(
         );
   if (!decision.retry) {
     if (facts.outcomeUnknown && step.kind === 'pivot')
-      return failSaga(definition, progressOf(instance), member.step, failure, failed);
+      return failSaga(
+        definition,
+        progressOf(instance),
+        member.step,
+        failure,
+        resumeForward(instance),
+        failed,
+      );
     const progress = facts.outcomeUnknown
       ? {
           ...instance,
@@ -191,14 +198,28 @@ export function finalFailure(
   trail: Trail,
 ): Transition {
   if (definition.steps[index]!.compiled.kind === 'retriable' || pastPivot(definition, instance)) {
-    return failSaga(definition, progressOf(instance), index, failure, trail);
+    return failSaga(
+      definition,
+      progressOf(instance),
+      index,
+      failure,
+      resumeForward(instance),
+      trail,
+    );
   }
   const settled = abandonRetries(definition, {
     ...instance,
     pending: instance.pending.filter((p) => p.step !== index),
   });
   if (settled.pivotUnknown !== null)
-    return failSaga(definition, progressOf(settled.instance), settled.pivotUnknown, failure, trail);
+    return failSaga(
+      definition,
+      progressOf(settled.instance),
+      settled.pivotUnknown,
+      failure,
+      resumeForward(instance),
+      trail,
+    );
   const stageFailure = instance.stageFailure ?? failure;
   if (settled.instance.pending.length > 0)
     return finish({ ...settled.instance, stageFailure }, trail);
@@ -225,7 +246,7 @@ export function abandonRetries(
   return { instance: { ...instance, completed, pending }, pivotUnknown: pivot ? pivot.step : null };
 }
 
-function pastPivot(definition: SagaDefinition, progress: Progress): boolean {
+export function pastPivot(definition: SagaDefinition, progress: Progress): boolean {
   const pivot = definition.compiled.pivotIndex;
   return pivot !== null && progress.completed.some((c) => c.index === pivot && !c.unknown);
 }
@@ -238,7 +259,11 @@ function failedAt(
   failure: SagaFailure,
   trail: Trail,
 ): Transition {
-  if (pastPivot(definition, progress)) return failSaga(definition, progress, index, failure, trail);
+  if (pastPivot(definition, progress)) {
+    const stage = definition.compiled.steps[index]!.stage;
+    const resume = { kind: 'forward' as const, stage, pending: [] };
+    return failSaga(definition, progress, index, failure, resume, trail);
+  }
   return startCompensation(definition, progress, failure, trail);
 }
 

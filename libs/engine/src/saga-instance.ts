@@ -78,11 +78,27 @@ export interface CompensatedSaga extends SagaInstanceBase {
   readonly cause: SagaFailure;
 }
 
+/**
+ * Where an operator's retry picks a failed saga up: the stage it was in with the steps still
+ * outstanding (empty when the failure came while entering the stage, so nothing was sent), or
+ * the compensation that failed with the ones still to run after it.
+ */
+export type ResumePoint =
+  | { readonly kind: 'forward'; readonly stage: number; readonly pending: readonly PendingStep[] }
+  | {
+      readonly kind: 'compensate';
+      readonly step: number;
+      readonly attempt: number;
+      readonly remaining: readonly number[];
+    };
+
 /** Waiting for an operator: a post-pivot step or a compensation exhausted its attempts. */
 export interface FailedSaga extends SagaInstanceBase {
   readonly status: 'failed';
   readonly failedStep: number;
   readonly cause: SagaFailure;
+  /** What a retry resumes; null only for instances stored before operator actions existed. */
+  readonly resume: ResumePoint | null;
 }
 
 export type SagaInstance =

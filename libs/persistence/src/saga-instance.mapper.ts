@@ -1,5 +1,12 @@
 import { CompletedStep } from '@sagaflow/compensation';
-import { PendingStep, SagaFailure, SagaInstance, SagaStatus, Waiting } from '@sagaflow/engine';
+import {
+  PendingStep,
+  ResumePoint,
+  SagaFailure,
+  SagaInstance,
+  SagaStatus,
+  Waiting,
+} from '@sagaflow/engine';
 
 /** The columns of `saga_instance` the engine state maps onto. */
 export interface SagaInstanceRow {
@@ -27,6 +34,7 @@ interface StoredState {
   readonly waiting?: Waiting;
   readonly remaining?: readonly number[];
   readonly failedStep?: number;
+  readonly resume?: ResumePoint | null;
 }
 
 export function toInstance(row: SagaInstanceRow): SagaInstance {
@@ -68,6 +76,7 @@ export function toInstance(row: SagaInstanceRow): SagaInstance {
         status: 'failed',
         failedStep: row.state.failedStep!,
         cause: row.last_error!,
+        resume: row.state.resume ?? null,
       };
   }
 }
@@ -99,7 +108,9 @@ export function toRow(instance: SagaInstance): SagaInstanceRow {
       ...(instance.status === 'compensating'
         ? { remaining: instance.remaining, waiting: instance.waiting }
         : {}),
-      ...(instance.status === 'failed' ? { failedStep: instance.failedStep } : {}),
+      ...(instance.status === 'failed'
+        ? { failedStep: instance.failedStep, resume: instance.resume }
+        : {}),
     },
     last_error: 'cause' in instance ? instance.cause : null,
     business_key: instance.businessKey,

@@ -11,7 +11,7 @@ import {
   ScheduleTimerEffect,
   SendCommandEffect,
 } from '../decision';
-import { SagaEvent, TimerEvent } from '../saga-event';
+import { OperatorAction, SagaEvent, TimerEvent } from '../saga-event';
 import { CommandKind, SagaInstance, SagaStatus } from '../saga-instance';
 import { attemptTimerKey, deadlineKey } from '../timers';
 
@@ -180,6 +180,11 @@ export class Scenario {
   /** Decides a `retryDue` event directly (whether or not such a timer is armed). */
   retryDue(step: string, target: Target = {}): this {
     return this.on({ type: 'retryDue', ...this.target(step, target) });
+  }
+
+  /** Decides an operator's action, by `ops`, for a fixed reason. */
+  operator(action: OperatorAction, actor = 'ops', reason = 'stuck in testing'): this {
+    return this.on({ type: 'operatorAction', action, actor, reason });
   }
 
   /** Decides a `deadlineReached` event directly. */
