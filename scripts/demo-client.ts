@@ -4,6 +4,8 @@
  * Talks to the admin API only, as any operator tool would.
  */
 const API = process.env.ADMIN_API_URL ?? `http://127.0.0.1:${process.env.ADMIN_API_PORT ?? 3000}`;
+/** Every admin API call is authenticated; demo.sh creates an operator key for this client. */
+const AUTH = { authorization: `Bearer ${process.env.SAGAFLOW_API_KEY ?? ''}` };
 
 interface TimelineLine {
   at: string;
@@ -36,7 +38,11 @@ async function startOrder(label: string, card: string): Promise<string> {
   };
   const res = await fetch(`${API}/sagas`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `demo-${label}-${run}` },
+    headers: {
+      ...AUTH,
+      'content-type': 'application/json',
+      'idempotency-key': `demo-${label}-${run}`,
+    },
     body: JSON.stringify({ sagaType: 'order', input, businessKey: input.orderId }),
   });
   const body = (await res.json()) as { id: string };
@@ -48,7 +54,7 @@ async function startOrder(label: string, card: string): Promise<string> {
 async function waitFinished(id: string): Promise<SagaView> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const saga = (await (await fetch(`${API}/sagas/${id}`)).json()) as SagaView;
+    const saga = (await (await fetch(`${API}/sagas/${id}`, { headers: AUTH })).json()) as SagaView;
     if (['completed', 'compensated', 'failed'].includes(saga.status)) return saga;
     await new Promise((r) => setTimeout(r, 100));
   }

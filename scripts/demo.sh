@@ -44,5 +44,10 @@ node -r tsconfig-paths/register dist/scripts/migrate.js
 start_app orchestrator 'orchestrator listening'
 start_app sample-participants 'sample participants ready'
 start_app admin-api 'admin API listening'
+# The admin API authenticates every call: the demo mints an operator key for itself (an admin
+# does the same with `npm run admin-key -- create --name <who> --role operator`).
+SAGAFLOW_API_KEY=$(TS_NODE_BASEURL=dist node -r tsconfig-paths/register \
+  dist/apps/admin-api/src/cli/admin-keys.js create --name "demo-$(date +%s)" --role operator)
+export SAGAFLOW_API_KEY
 say "running two order sagas through the admin API on port $ADMIN_API_PORT"
 node dist/scripts/demo-client.js

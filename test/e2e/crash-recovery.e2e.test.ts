@@ -30,7 +30,7 @@ describe('orchestrator crash recovery', () => {
     await stack?.stop();
   });
 
-  const startBatch = (label: string) => startOrders(stack.apiUrl, label, BATCH);
+  const startBatch = (label: string) => startOrders(stack, label, BATCH);
   const statuses = (ids: readonly string[]) => sagaStatuses(db, ids);
 
   it('recovers from a SIGKILL in the middle of a batch', async () => {

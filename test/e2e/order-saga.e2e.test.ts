@@ -29,7 +29,7 @@ describe('order saga end to end', () => {
 
   async function finished(id: string) {
     return eventually(`saga ${id} to finish`, async () => {
-      const res = await request(stack.apiUrl).get(`/sagas/${id}`).expect(200);
+      const res = await request(stack.apiUrl).get(`/sagas/${id}`).set(stack.auth).expect(200);
       return ['completed', 'compensated', 'failed'].includes(res.body.status)
         ? res.body
         : undefined;
@@ -46,6 +46,7 @@ describe('order saga end to end', () => {
   it('completes an order: every command and reply is on the timeline', async () => {
     const started = await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .set('Idempotency-Key', 'e2e-1')
       .send({ sagaType: 'order', input: order('1') })
       .expect(201);
@@ -76,6 +77,7 @@ describe('order saga end to end', () => {
   it('compensates in reverse order when the pivot fails', async () => {
     const started = await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .send({ sagaType: 'order', idempotencyKey: 'e2e-2', input: order('2', '4000000000000002') })
       .expect(201);
     const saga = await finished(started.body.id);
@@ -97,14 +99,15 @@ describe('order saga end to end', () => {
 
   it('answers a repeated start with the first instance (200, same id)', async () => {
     const body = { sagaType: 'order', idempotencyKey: 'e2e-3', input: order('3') };
-    const first = await request(stack.apiUrl).post('/sagas').send(body).expect(201);
-    const again = await request(stack.apiUrl).post('/sagas').send(body).expect(200);
+    const first = await request(stack.apiUrl).post('/sagas').set(stack.auth).send(body).expect(201);
+    const again = await request(stack.apiUrl).post('/sagas').set(stack.auth).send(body).expect(200);
     expect(again.body).toMatchObject({ id: first.body.id, created: false });
   });
 
   it('rejects invalid input with a message per field', async () => {
     const res = await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .send({
         sagaType: 'order',
         idempotencyKey: 'e2e-4',
@@ -119,6 +122,7 @@ describe('order saga end to end', () => {
 
     const unknownField = await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .send({ sagaType: 'order', idempotencyKey: 'k', input: {}, admin: true })
       .expect(400);
     expect(unknownField.body).toMatchObject({
@@ -128,18 +132,21 @@ describe('order saga end to end', () => {
 
     const noKey = await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .send({ sagaType: 'order', input: order('5') })
       .expect(400);
     expect(noKey.body.errors[0].field).toBe('idempotencyKey');
 
     const unknownType = await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .send({ sagaType: 'refund', idempotencyKey: 'k', input: {} })
       .expect(400);
     expect(unknownType.body.code).toBe('UNKNOWN_SAGA_TYPE');
 
     await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .set('content-type', 'application/json')
       .send('{not json')
       .expect(400);
@@ -152,6 +159,7 @@ describe('order saga end to end', () => {
     });
     const refused = await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .set('content-type', 'application/json')
       .send(nul)
       .expect(400);
@@ -161,14 +169,16 @@ describe('order saga end to end', () => {
   it('answers 404 for an unknown saga and 400 for a malformed id', async () => {
     const missing = await request(stack.apiUrl)
       .get('/sagas/7f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b')
+      .set(stack.auth)
       .expect(404);
     expect(missing.body.code).toBe('SAGA_NOT_FOUND');
-    await request(stack.apiUrl).get('/sagas/not-a-uuid').expect(400);
+    await request(stack.apiUrl).get('/sagas/not-a-uuid').set(stack.auth).expect(400);
   });
 
   it('publishes the lifecycle of each saga on the lifecycle topic', async () => {
     const started = await request(stack.apiUrl)
       .post('/sagas')
+      .set(stack.auth)
       .send({ sagaType: 'order', idempotencyKey: 'e2e-events', input: order('7') })
       .expect(201);
     await finished(started.body.id);

@@ -181,7 +181,7 @@ describe('two orchestrators', () => {
     expect(members).toHaveLength(2);
 
     const expected = new Map<string, OrderOutcome>();
-    const feeding = startOrders(stack.apiUrl, 'scale', SAGAS, 10).then((m) =>
+    const feeding = startOrders(stack, 'scale', SAGAS, 10).then((m) =>
       m.forEach((v, k) => expected.set(k, v)),
     );
     // Replies no orchestrator can apply: each must be parked and copied to the dead-letter topic.

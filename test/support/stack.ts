@@ -1,6 +1,9 @@
 import { createServer } from 'node:net';
+import { createDataSource, withTransaction } from '@sagaflow/persistence';
 import { Client } from 'pg';
 import request from 'supertest';
+import { ApiKeyRepository } from '../../apps/admin-api/src/auth/api-key.repository';
+import { Role } from '../../apps/admin-api/src/auth/principal';
 import { AppName, AppProcess, READY } from './processes';
 import {
   createTestDatabase,
@@ -35,6 +38,8 @@ export class ProcessStack {
   /** Every process ever started, so `stop()` also ends one whose label was reused. */
   private readonly started: AppProcess[] = [];
   private readonly envs = new Map<string, Record<string, string>>();
+  /** Headers that authenticate as an operator on the stack's admin API (set once migrated). */
+  auth: Record<string, string> = {};
 
   private constructor(
     readonly env: Record<string, string>,
@@ -61,6 +66,7 @@ export class ProcessStack {
     });
     try {
       await stack.start('orchestrator');
+      stack.auth = { Authorization: `Bearer ${await createApiKey(db.url, 'operator')}` };
       await Promise.all([stack.start('sample-participants'), stack.start('admin-api')]);
     } catch (error) {
       await stack.stop().catch(() => undefined);
@@ -113,6 +119,24 @@ export class ProcessStack {
   }
 }
 
+/** A new API key with `role` in the (migrated) database at `url`; returns the raw key. */
+export async function createApiKey(
+  url: string,
+  role: Role,
+  name = `test-${role}`,
+): Promise<string> {
+  const dataSource = createDataSource({ url, poolSize: 1, applicationName: 'sagaflow-test-keys' });
+  await dataSource.initialize();
+  try {
+    return await withTransaction(dataSource, async (sql) => {
+      const created = await new ApiKeyRepository().create(sql, { name, role, createdBy: 'test' });
+      return created.key;
+    });
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 // ------------------------------------------------------------------ batches of order sagas
 
 /** The four sample participants' effect ledgers (one row per applied effect). */
@@ -132,7 +156,7 @@ export type OrderOutcome = 'completed' | 'compensated';
  * third has the declined card. Returns saga id → the outcome it must reach.
  */
 export async function startOrders(
-  apiUrl: string,
+  api: { apiUrl: string; auth: Record<string, string> },
   label: string,
   count: number,
   concurrency = 20,
@@ -150,8 +174,9 @@ export async function startOrders(
         amount: 10,
         card: declined ? DECLINED_CARD : '4242424242424242',
       };
-      const res = await request(apiUrl)
+      const res = await request(api.apiUrl)
         .post('/sagas')
+        .set(api.auth)
         .send({ sagaType: 'order', idempotencyKey: `${label}-${i}`, input })
         .expect(201);
       expected.set(res.body.id, declined ? 'compensated' : 'completed');

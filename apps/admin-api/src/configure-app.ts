@@ -1,13 +1,25 @@
 import { ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { ApiExceptionFilter } from './errors/api-exception.filter';
-import { ValidationFailedException } from './errors/validation-failed.exception';
+import { NextFunction, Request, Response } from 'express';
+import { AuditLog } from './audit';
+import { setupOpenApi } from './auth';
+import { ApiExceptionFilter, ValidationFailedException } from './errors';
 
-/** Shared by main.ts and the end-to-end tests, so both run the same pipes and filters. */
+/**
+ * Shared by main.ts and the tests, so both run the same pipes, filters and docs. Call it
+ * before `init()`/`listen()`: the docs middleware must sit in front of Swagger's routes.
+ */
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
+  app.disable('x-powered-by'); // no need to tell strangers what serves the API
   // PostgreSQL cannot store U+0000 in text or jsonb: refuse it while parsing (a 400), not at
   // the INSERT (which would be a 500).
   app.useBodyParser('json', { limit: '256kb', reviver: rejectNul });
+  // No body reads as an empty one: DTOs then report their required fields (a 400) instead of
+  // handlers meeting `undefined` (a 500), and optional-only DTOs get an object.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (req.body === undefined) req.body = {};
+    next();
+  });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -16,7 +28,9 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
       exceptionFactory: (errors) => ValidationFailedException.fromValidationErrors(errors),
     }),
   );
-  app.useGlobalFilters(new ApiExceptionFilter());
+  // The filter audits every mutating request that ends in an error (denied, invalid, failed).
+  app.useGlobalFilters(new ApiExceptionFilter(app.get(AuditLog)));
+  setupOpenApi(app);
   app.enableShutdownHooks();
   return app;
 }

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { DataSource } from 'typeorm';
 import { AdminApiModule } from './admin-api.module';
+import { AUTH_CONFIG, AuthConfig } from './auth/auth-config';
 import { configureApp } from './configure-app';
 
 async function bootstrap(): Promise<void> {
@@ -11,10 +14,30 @@ async function bootstrap(): Promise<void> {
     }),
   );
   const port = Number(process.env.ADMIN_API_PORT ?? 3000);
-  await app.listen(port, process.env.ADMIN_API_HOST ?? '127.0.0.1');
-  process.stdout.write(
-    `admin API listening on ${process.env.ADMIN_API_HOST ?? '127.0.0.1'}:${port}\n`,
+  const host = process.env.ADMIN_API_HOST ?? '127.0.0.1';
+  await app.listen(port, host);
+  await describeSecurity(app);
+  process.stdout.write(`admin API listening on ${host}:${port}\n`);
+}
+
+/** Says how callers authenticate, and how to get a first key when there is none. */
+async function describeSecurity(app: NestExpressApplication): Promise<void> {
+  const logger = new Logger('Security');
+  const config = app.get<AuthConfig>(AUTH_CONFIG);
+  logger.log(
+    `API keys${config.jwt ? ` and JWTs from ${config.jwt.issuer}` : ''}; ` +
+      `${config.readsPerMinute} reads and ${config.writesPerMinute} writes a minute per caller; ` +
+      `docs at /docs for ${config.docsPublic ? 'anyone' : 'viewers'}`,
   );
+  const [row] = await app
+    .get(DataSource)
+    .query(`SELECT count(*)::int AS n FROM api_key WHERE revoked_at IS NULL`);
+  if (row.n === 0 && !config.jwt) {
+    logger.warn(
+      'no API key exists yet, so every protected route answers 401: create one with ' +
+        '`npm run admin-key -- create --name <you> --role admin`',
+    );
+  }
 }
 
 bootstrap().catch((error: unknown) => {

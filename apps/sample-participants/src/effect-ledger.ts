@@ -70,6 +70,9 @@ export async function releaseReservation(
   payload: { orderId: string; reservationId?: string | undefined },
   ctx: HandlerContext,
 ): Promise<Record<string, never>> {
+  // Compensations can be told to fail too (FAIL_COMMANDS=inventory.release), so failed
+  // compensations — and the operator actions that fix them — can be shown and tested.
+  failIfTold(ctx);
   const recorded = (ctx.forwardReply as { reservationId?: string } | null)?.reservationId;
   const id = payload.reservationId ?? recorded;
   const [column, value] = id ? ['id', id] : ['order_id', payload.orderId];

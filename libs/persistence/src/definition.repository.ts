@@ -19,6 +19,48 @@ export class DefinitionRepository {
     if (stored[0]?.hash !== hash)
       throw new DefinitionConflictError(compiled.name, compiled.version);
   }
+
+  /** Every version ever registered in this store (by any build), by name then version. */
+  async list(sql: Sql): Promise<StoredDefinition[]> {
+    const rows = await sql.rows<{
+      name: string;
+      version: number;
+      hash: string;
+      compiled: CompiledSaga;
+      registered_at: Date;
+    }>(
+      `SELECT name, version, hash, compiled, registered_at FROM saga_definition ORDER BY name, version`,
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      version: r.version,
+      hash: r.hash,
+      compiled: r.compiled,
+      registeredAt: r.registered_at,
+    }));
+  }
+
+  /**
+   * Live instances (running, compensating, failed: the ones a version cannot be removed under)
+   * per definition version, as `name@version` → count; versions without any are absent.
+   */
+  async liveInstanceCounts(sql: Sql): Promise<Map<string, number>> {
+    const rows = await sql.rows<{ saga_type: string; saga_version: number; n: number }>(
+      `SELECT saga_type, saga_version, count(*)::integer AS n FROM saga_instance
+        WHERE status IN ('running', 'compensating', 'failed')
+        GROUP BY saga_type, saga_version`,
+    );
+    return new Map(rows.map((r) => [`${r.saga_type}@${r.saga_version}`, r.n]));
+  }
+}
+
+/** A definition version as stored in `saga_definition`. */
+export interface StoredDefinition {
+  readonly name: string;
+  readonly version: number;
+  readonly hash: string;
+  readonly compiled: CompiledSaga;
+  readonly registeredAt: Date;
 }
 
 /**

@@ -9,3 +9,4 @@ export * from './inbox.repository';
 export * from './parked-message.repository';
 export * from './definition.repository';
 export * from './timer.repository';
+export * from './saga-search.repository';

@@ -12,3 +12,4 @@ export * from './store-bootstrap';
 export * from './timer-wakeups';
 export * from './sagaflow-topics';
 export * from './kafka-batch';
+export * from './operator-actions';

@@ -9,7 +9,8 @@ export type RuntimeErrorCode =
   | 'MISSING_DEFINITION_VERSION'
   | 'ILLEGAL_ACTION'
   | 'VERSION_MISMATCH'
-  | 'INVALID_OPERATOR_REPLY';
+  | 'INVALID_OPERATOR_REPLY'
+  | 'ACTION_FORBIDDEN';
 
 export abstract class SagaRuntimeError extends Error {
   abstract readonly code: RuntimeErrorCode;
@@ -84,9 +85,10 @@ export class IllegalActionError extends SagaRuntimeError {
 export class VersionMismatchError extends SagaRuntimeError {
   readonly code = 'VERSION_MISMATCH';
 
-  constructor(id: string, expected: number, actual: number) {
+  /** `actual` is null when the saga moved on while the action was being written. */
+  constructor(id: string, expected: number, actual: number | null) {
     super(
-      `saga ${id} is at version ${actual}, not ${expected} (If-Match): it changed since you read it; reload it and decide again`,
+      `saga ${id} is ${actual === null ? 'no longer' : `at version ${actual}, not`} at version ${expected} (If-Match): it changed since you read it; reload it and decide again`,
     );
     this.name = 'VersionMismatchError';
   }
@@ -102,5 +104,17 @@ export class InvalidOperatorReplyError extends SagaRuntimeError {
   ) {
     super(`${message}: ${errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`);
     this.name = 'InvalidOperatorReplyError';
+  }
+}
+
+/** The caller may not act on sagas of this type (its credentials are scoped to others). */
+export class ActionForbiddenError extends SagaRuntimeError {
+  readonly code = 'ACTION_FORBIDDEN';
+
+  constructor(sagaId: string, sagaType: string) {
+    super(
+      `your credentials may not act on saga ${sagaId}: it is a "${sagaType}" saga, outside the saga types they are scoped to; ask an admin for a key that covers it`,
+    );
+    this.name = 'ActionForbiddenError';
   }
 }

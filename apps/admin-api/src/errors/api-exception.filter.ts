@@ -1,19 +1,56 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { OptimisticLockError } from '@sagaflow/persistence';
 import { InvalidSagaInputError, SagaRuntimeError } from '@sagaflow/runtime';
-import { Response } from 'express';
+import { Request, Response } from 'express';
 import { ApiError } from './api-error';
-import { ApiErrorBody, HTTP_STATUS_BY_CODE } from './api-error-codes';
+import { ApiErrorBody, ApiErrorCode, HTTP_STATUS_BY_CODE } from './api-error-codes';
 import { ValidationFailedException } from './validation-failed.exception';
 
-/** Turns every error into `{ statusCode, code, message, errors? }`; unknown errors are logged, never echoed. */
+/** Records how a mutating request ended in an error (the audit log implements it). */
+export interface ErrorAuditor {
+  recordFailure(req: Request, body: ApiErrorBody): Promise<void>;
+}
+
+/** Codes for the statuses Nest and Express raise themselves (unknown route, refused by a guard…). */
+const CODE_BY_HTTP_STATUS: Readonly<Record<number, ApiErrorCode>> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  429: 'RATE_LIMITED',
+};
+
+/**
+ * Turns every error into `{ statusCode, code, message, errors? }`; unknown errors are logged,
+ * never echoed. Before answering a mutating request it waits for the audit record, so the
+ * record exists when the caller sees the response.
+ */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('AdminApi');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  constructor(private readonly auditor?: ErrorAuditor) {}
+
+  catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+    return this.answer(exception, host).catch((error: unknown) =>
+      this.logger.error(`could not answer an error: ${describe(error)}`),
+    );
+  }
+
+  private async answer(exception: unknown, host: ArgumentsHost): Promise<void> {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
     const body = this.toBody(exception);
-    host.switchToHttp().getResponse<Response>().status(body.statusCode).json(body);
+    if (this.auditor) {
+      await this.auditor
+        .recordFailure(req, body)
+        .catch((error: unknown) =>
+          this.logger.error(`audit record of ${req.method} ${req.path} failed: ${describe(error)}`),
+        );
+    }
+    if (res.headersSent) return;
+    if (exception instanceof ApiError && exception.headers) res.set(exception.headers);
+    res.status(body.statusCode).json(body);
   }
 
   private toBody(exception: unknown): ApiErrorBody {
@@ -51,8 +88,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return { statusCode: 409, code: 'OPTIMISTIC_LOCK_CONFLICT', message: exception.message };
     }
     if (exception instanceof HttpException) {
-      return { statusCode: exception.getStatus(), code: 'HTTP_ERROR', message: exception.message };
+      const statusCode = exception.getStatus();
+      return {
+        statusCode,
+        code: CODE_BY_HTTP_STATUS[statusCode] ?? 'HTTP_ERROR',
+        message: exception.message,
+      };
     }
+    const clientError = asClientError(exception);
+    if (clientError) return clientError;
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return {
       statusCode: 500,
@@ -60,4 +104,24 @@ export class ApiExceptionFilter implements ExceptionFilter {
       message: 'internal error; the server log has the details',
     };
   }
+}
+
+/**
+ * Errors Express middleware raises about the request (body too large, unsupported charset…),
+ * in the `http-errors` shape: a 4xx `status` and `expose: true` mean the message is safe to show.
+ */
+function asClientError(exception: unknown): ApiErrorBody | null {
+  const e = exception as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (!e || typeof e.status !== 'number' || e.status < 400 || e.status > 499 || e.expose !== true) {
+    return null;
+  }
+  return {
+    statusCode: e.status,
+    code: CODE_BY_HTTP_STATUS[e.status] ?? 'HTTP_ERROR',
+    message: typeof e.message === 'string' ? e.message : 'the request was refused',
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,42 +1,48 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Res,
-} from '@nestjs/common';
-import { JournalRepository, SagaInstanceRepository, withConnection } from '@sagaflow/persistence';
-import { DefinitionRegistry, SagaNotFoundError, StartSaga } from '@sagaflow/runtime';
-import { Response } from 'express';
-import { DataSource } from 'typeorm';
+import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { StartSaga } from '@sagaflow/runtime';
+import { Request, Response } from 'express';
+import { actorOf } from '../actions/action-runner';
+import { mayActOn } from '../auth/principal';
+import { ApiError } from '../errors/api-error';
 import { ValidationFailedException } from '../errors/validation-failed.exception';
-import { sagaView } from './saga-view';
 import { StartSagaDto } from './start-saga.dto';
 
+/**
+ * `POST /sagas`. Reading sagas (`GET /sagas`, `GET /sagas/:id`) is the queries module's
+ * (`queries/sagas/saga-queries.controller.ts`).
+ */
+@ApiTags('sagas')
 @Controller('sagas')
 export class SagasController {
-  private readonly instances = new SagaInstanceRepository();
-  private readonly journal = new JournalRepository();
-
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly registry: DefinitionRegistry,
-    private readonly startSaga: StartSaga,
-  ) {}
+  constructor(private readonly startSaga: StartSaga) {}
 
   /** Starts a saga; repeating the idempotency key answers 200 with the first instance. */
   @Post()
   @HttpCode(201)
+  @ApiOperation({
+    summary: 'Start a saga',
+    description:
+      '201 with the new instance; the same idempotency key again answers 200 with the first one.',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Required here or as idempotencyKey in the body (1 to 200 characters).',
+  })
   async start(
     @Body() dto: StartSagaDto,
     @Headers('idempotency-key') headerKey: string | undefined,
     @Headers('traceparent') traceparent: string | undefined,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
+    const principal = req.principal!;
+    if (!mayActOn(principal, dto.sagaType))
+      throw new ApiError(
+        'FORBIDDEN',
+        `your credentials may not start "${dto.sagaType}" sagas: they are scoped to ${principal.sagaTypes!.join(', ')}`,
+      );
     const idempotencyKey = dto.idempotencyKey ?? headerKey;
     if (!idempotencyKey || idempotencyKey.length > 200 || idempotencyKey.startsWith('event:')) {
       throw new ValidationFailedException([
@@ -53,7 +59,7 @@ export class SagasController {
       input: dto.input,
       idempotencyKey,
       businessKey: dto.businessKey ?? null,
-      actor: 'api',
+      actor: actorOf(principal),
       ...(traceparent ? { traceparent } : {}),
     });
     if (!created) res.status(200);
@@ -64,15 +70,5 @@ export class SagasController {
       status: instance.status,
       created,
     };
-  }
-
-  @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
-    return withConnection(this.dataSource, async (sql) => {
-      const stored = await this.instances.findById(sql, id);
-      if (!stored) throw new SagaNotFoundError(id);
-      const definition = this.registry.find(stored.instance.sagaType, stored.instance.sagaVersion);
-      return sagaView(stored, definition, await this.journal.timeline(sql, id));
-    });
   }
 }
