@@ -2,7 +2,12 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig, SagaflowConfig } from '@sagaflow/config';
 import { createKafka, ensureTopics } from '@sagaflow/messaging';
-import { HandlerRegistration, ParticipantService, SagaflowTransport } from '@sagaflow/participant';
+import {
+  HandlerRegistration,
+  ParticipantKafkaSettings,
+  ParticipantService,
+  SagaflowTransport,
+} from '@sagaflow/participant';
 import { ConfirmOrder, NotifyCustomer, ORDER_COMMAND_TOPICS } from '@sagaflow/sample-order';
 import { Kafka } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
@@ -59,10 +64,7 @@ async function main(): Promise<void> {
     max: 4 * names.length,
     application_name: 'sample-participants',
   });
-  // An idle connection the server terminated must not kill the process: the pool replaces it.
-  pool.on('error', (error) =>
-    process.stderr.write(`sample participants: idle database connection lost: ${error.message}\n`),
-  );
+  survivePoolErrors(pool);
   await provisionTopics(kafka, config);
   const stops: Array<() => Promise<unknown>> = [];
   for (const name of names) stops.push(await startOne(name, kafka, pool, config));
@@ -91,6 +93,10 @@ async function startOne(
     client.release();
   }
   const groupId = `${config.topicPrefix}sample-${name}`;
+  // Same meaning as the orchestrator's: how soon a group gets over a member that vanished.
+  const resilience: ParticipantKafkaSettings = {
+    sessionTimeoutMs: config.consumerSessionTimeoutMs,
+  };
   if (name === 'order') {
     const strategy = new SagaflowTransport({
       kafka,
@@ -99,6 +105,7 @@ async function startOne(
       groupId,
       topics: [`${config.topicPrefix}order.commands`],
       commands: [ConfirmOrder, NotifyCustomer],
+      ...resilience,
     });
     const app = await NestFactory.createMicroservice(OrderModule, {
       strategy,
@@ -115,9 +122,24 @@ async function startOne(
     groupId,
     topics: [`${config.topicPrefix}${p.topic}`],
     handlers: p.handlers,
+    ...resilience,
   });
   await service.start();
   return () => service.stop();
+}
+
+/**
+ * A database connection the server terminated must not kill the process. pg emits 'error' on
+ * the pool for an idle connection, and on the client itself for a checked-out one that has no
+ * query running (e.g. between a handler's queries, or after COMMIT and before release): with
+ * no listener that is an uncaught exception. The query in progress, if any, still fails and
+ * the command is retried; the pool drops the broken client on release.
+ */
+function survivePoolErrors(pool: Pool): void {
+  const log = (error: Error) =>
+    process.stderr.write(`sample participants: database connection lost: ${error.message}\n`);
+  pool.on('connect', (client) => client.on('error', log));
+  pool.on('error', () => undefined); // an idle client's error, already logged by its own listener
 }
 
 /** Participants may start before the orchestrator, so they create the topics they need too. */

@@ -4,3 +4,5 @@ export * from './command-handler';
 export * from './command-processor';
 export * from './participant-service';
 export * from './nest-transport';
+export * from './participant-errors';
+export * from './participant-consumer';

@@ -11,6 +11,7 @@ import { Pool, PoolClient } from 'pg';
 import { lastValueFrom } from 'rxjs';
 import { handle, HandlerRegistration } from './command-handler';
 import { ParticipantFailure } from './participant-failure';
+import { ParticipantKafkaSettings } from './participant-consumer';
 import { ParticipantService } from './participant-service';
 
 /** `@Ctx()` in a Sagaflow `@MessagePattern` handler: the command envelope and the open transaction. */
@@ -29,7 +30,7 @@ export class SagaflowContext extends BaseRpcContext<[CommandEnvelope, PoolClient
   }
 }
 
-export interface SagaflowTransportOptions {
+export interface SagaflowTransportOptions extends ParticipantKafkaSettings {
   readonly kafka: Kafka;
   readonly pool: Pool;
   readonly schema: string;

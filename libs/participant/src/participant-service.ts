@@ -1,7 +1,6 @@
-import { Consumer, Kafka, Producer } from 'kafkajs';
+import { EachMessagePayload, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import {
-  createIdempotentProducer,
   decodeCommand,
   encodeReply,
   headersToStrings,
@@ -10,9 +9,16 @@ import {
 } from '@sagaflow/messaging';
 import { HandlerRegistration } from './command-handler';
 import { CommandProcessor } from './command-processor';
+import {
+  consumerTimings,
+  logRecovery,
+  ParticipantConsumer,
+  ParticipantKafkaSettings,
+} from './participant-consumer';
 import { ProcessedCommandStore } from './processed-command.store';
+import { ReplyProducer } from './reply-producer';
 
-export interface ParticipantOptions {
+export interface ParticipantOptions extends ParticipantKafkaSettings {
   readonly kafka: Kafka;
   /** The participant's own database (it may be the same server, never the same schema). */
   readonly pool: Pool;
@@ -32,20 +38,37 @@ export interface ParticipantOptions {
  * A participant for plain Node services: consumes its command topics, applies each command
  * once per idempotency key (CommandProcessor) and publishes the reply to the command's reply topic.
  *
+ * It rides out broker restarts and outages by itself until `stop()`: a consumer kafkajs gave
+ * up on is rebuilt (ParticipantConsumer) and a reply producer the broker fenced is replaced
+ * (ReplyProducer); `sessionTimeoutMs` bounds how long a restarted group waits for a member
+ * that crashed. A command whose reply could not be sent is delivered again and its stored
+ * reply replayed, so nothing is applied twice.
+ *
  * @example
  * const service = new ParticipantService({ kafka, pool, schema: 'credit', groupId: 'credit',
- *   topics: ['credit.commands'], handlers: [handle(ReserveCredit, reserve), handle(ReleaseCredit, release)] });
+ *   topics: ['credit.commands'], handlers: [handle(ReserveCredit, reserve), handle(ReleaseCredit, release)],
+ *   sessionTimeoutMs: config.consumerSessionTimeoutMs });
  * await service.start();
  */
 export class ParticipantService {
   private readonly processor: CommandProcessor;
   private readonly store: ProcessedCommandStore;
-  private consumer: Consumer | null = null;
-  private producer: Producer | null = null;
+  private consumer: ParticipantConsumer | null = null;
+  private producer: ReplyProducer | null = null;
 
   constructor(private readonly options: ParticipantOptions) {
+    consumerTimings(options); // fail fast on impossible timings, before anything connects
     this.store = new ProcessedCommandStore(options.schema);
     this.processor = new CommandProcessor(options.pool, this.store, options.handlers);
+  }
+
+  /** Crashes seen, consumers rebuilt and reply producers replaced since start. */
+  get totals(): { crashes: number; rebuilds: number; newProducers: number } {
+    return {
+      crashes: this.consumer?.totals.crashes ?? 0,
+      rebuilds: this.consumer?.totals.rebuilds ?? 0,
+      newProducers: this.producer?.renewals ?? 0,
+    };
   }
 
   async start(): Promise<void> {
@@ -55,33 +78,38 @@ export class ParticipantService {
     } finally {
       client.release();
     }
-    this.producer = createIdempotentProducer(this.options.kafka);
+    const { kafka, groupId, topics, sessionTimeoutMs, heartbeatIntervalMs, maxRetryTimeMs } =
+      this.options;
+    const onCrash = this.options.onCrash ?? logRecovery(groupId);
+    this.producer = new ReplyProducer(kafka, { maxRetryTimeMs, onRenew: onCrash });
     await this.producer.connect();
-    this.consumer = this.options.kafka.consumer({
-      groupId: this.options.groupId,
-      maxWaitTimeInMs: 50,
+    this.consumer = new ParticipantConsumer(kafka, {
+      groupId,
+      topics,
+      sessionTimeoutMs,
+      heartbeatIntervalMs,
+      maxRetryTimeMs,
+      onCrash,
+      concurrency: this.options.concurrency ?? 4,
+      eachMessage: (payload) => this.onMessage(payload),
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-    await this.consumer.run({
-      partitionsConsumedConcurrently: this.options.concurrency ?? 4,
-      eachMessage: async ({ topic, message }) => {
-        const decoded = decodeCommand(message.value);
-        if (!decoded.ok) {
-          (this.options.onMalformed ?? defaultMalformed)(decoded.reason, topic, message.offset);
-          return;
-        }
-        const reply = await this.processor.process(decoded.value);
-        if (!decoded.value.expectsReply)
-          return this.settleNotification(reply, topic, message.offset);
-        const traceparent = headersToStrings(message.headers)[HEADERS.traceparent];
-        const wire = encodeReply(reply, decoded.value.replyTopic, traceparent);
-        await this.producer!.send({
-          topic: wire.topic,
-          acks: -1,
-          messages: [{ key: wire.key, value: JSON.stringify(wire.body), headers: wire.headers }],
-        });
-      },
+    await this.consumer.start();
+  }
+
+  private async onMessage({ topic, message }: EachMessagePayload): Promise<void> {
+    const decoded = decodeCommand(message.value);
+    if (!decoded.ok) {
+      (this.options.onMalformed ?? defaultMalformed)(decoded.reason, topic, message.offset);
+      return;
+    }
+    const reply = await this.processor.process(decoded.value);
+    if (!decoded.value.expectsReply) return this.settleNotification(reply, topic, message.offset);
+    const traceparent = headersToStrings(message.headers)[HEADERS.traceparent];
+    const wire = encodeReply(reply, decoded.value.replyTopic, traceparent);
+    await this.producer!.send({
+      topic: wire.topic,
+      acks: -1,
+      messages: [{ key: wire.key, value: JSON.stringify(wire.body), headers: wire.headers }],
     });
   }
 
@@ -103,8 +131,9 @@ export class ParticipantService {
     );
   }
 
+  /** Stops for good: the consumer leaves its group and is never rebuilt. */
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.consumer?.stop();
     await this.producer?.disconnect();
     this.consumer = null;
     this.producer = null;
