@@ -56,6 +56,9 @@ export class ProcessStack {
       KAFKA_BROKERS: KAFKA_BROKERS.join(','),
       SAGAFLOW_TOPIC_PREFIX: prefix,
       SAGAFLOW_CONSUMER_SESSION_TIMEOUT_MS: '6000',
+      // Tests start sagas in bursts; the limits themselves are tested in test/admin.
+      SAGAFLOW_RATE_LIMIT_READS_PER_MINUTE: '1000000',
+      SAGAFLOW_RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
       ORCHESTRATOR_PORT: String(await freePort()),
       ADMIN_API_PORT: String(apiPort),
       ...extraEnv,

@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { ActionsModule } from './actions/actions.module';
 import { AuthModule } from './auth/auth.module';
 import { CoreModule } from './core.module';
-import { HealthController } from './health.controller';
+import { ObservabilityModule } from './observability/observability.module';
 import { QueriesModule } from './queries/queries.module';
 import { SagasController } from './sagas/sagas.controller';
 
 @Module({
-  imports: [CoreModule, AuthModule, QueriesModule, ActionsModule],
-  controllers: [HealthController, SagasController],
+  imports: [CoreModule, ObservabilityModule, AuthModule, QueriesModule, ActionsModule],
+  controllers: [SagasController],
 })
 export class AdminApiModule {}

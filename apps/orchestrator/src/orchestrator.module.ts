@@ -1,25 +1,45 @@
 import { Logger, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { loadConfig, SagaflowConfig } from '@sagaflow/config';
 import { createKafka } from '@sagaflow/messaging';
+import {
+  createProcessTelemetry,
+  METRICS_REGISTRY,
+  MetricsController,
+  ProcessTelemetry,
+} from '@sagaflow/observability';
 import { bootstrapStore, BullmqTimerWakeups, DefinitionRegistry } from '@sagaflow/runtime';
 import { sampleDefinitions } from '@sagaflow/sample-order';
 import { DataSource } from 'typeorm';
 import { HealthController } from './health.controller';
+import { MetricsSetup } from './metrics-setup';
 import { OrchestratorService } from './orchestrator.service';
+import { ReadinessProbes } from './readiness-probes';
 import { StartEventsService } from './start-events.service';
-import { ReadinessService } from './readiness.service';
-import { CONFIG, KAFKA, WAKEUPS } from './tokens';
+import { CONFIG, KAFKA, PROCESS_TELEMETRY, WAKEUPS } from './tokens';
 
 const wakeupLogger = new Logger('TimerWakeups');
 
 /**
  * The orchestrator: one DataSource (migrated at startup under an advisory lock) and one Kafka
- * client shared by its services. Each moving part is its own provider.
+ * client shared by its services, one telemetry (JSON logs, metrics registry, tracer) for the
+ * process. Each moving part is its own provider.
  */
 @Module({
-  controllers: [HealthController],
+  // Probes fail while a dependency is away; readiness says so, terminus need not log each one.
+  imports: [TerminusModule.forRoot({ logger: false })],
+  controllers: [HealthController, MetricsController],
   providers: [
     { provide: CONFIG, useFactory: () => loadConfig() },
+    {
+      provide: PROCESS_TELEMETRY,
+      useFactory: () => createProcessTelemetry({ serviceName: 'sagaflow-orchestrator' }),
+    },
+    {
+      provide: METRICS_REGISTRY,
+      useFactory: (t: ProcessTelemetry) => t.registry,
+      inject: [PROCESS_TELEMETRY],
+    },
     { provide: DefinitionRegistry, useFactory: () => new DefinitionRegistry(sampleDefinitions) },
     {
       provide: DataSource,
@@ -58,8 +78,9 @@ const wakeupLogger = new Logger('TimerWakeups');
         d: DataSource,
         k: Kafka,
         w: BullmqTimerWakeups,
-      ) => new OrchestratorService(c, r, d, k, w),
-      inject: [CONFIG, DefinitionRegistry, DataSource, KAFKA, WAKEUPS],
+        t: ProcessTelemetry,
+      ) => new OrchestratorService(c, r, d, k, w, t.telemetry),
+      inject: [CONFIG, DefinitionRegistry, DataSource, KAFKA, WAKEUPS, PROCESS_TELEMETRY],
     },
     {
       provide: StartEventsService,
@@ -69,16 +90,28 @@ const wakeupLogger = new Logger('TimerWakeups');
         d: DataSource,
         k: Kafka,
         w: BullmqTimerWakeups,
-      ) => new StartEventsService(c, r, d, k, w),
-      inject: [CONFIG, DefinitionRegistry, DataSource, KAFKA, WAKEUPS],
+        t: ProcessTelemetry,
+      ) => new StartEventsService(c, r, d, k, w, t.telemetry),
+      inject: [CONFIG, DefinitionRegistry, DataSource, KAFKA, WAKEUPS, PROCESS_TELEMETRY],
     },
     {
-      provide: ReadinessService,
-      useFactory: (d: DataSource, c: SagaflowConfig) => new ReadinessService(d, c.kafkaBrokers),
+      provide: ReadinessProbes,
+      useFactory: (d: DataSource, c: SagaflowConfig) => new ReadinessProbes(d, c),
       inject: [DataSource, CONFIG],
     },
+    {
+      provide: MetricsSetup,
+      useFactory: (
+        t: ProcessTelemetry,
+        c: SagaflowConfig,
+        r: DefinitionRegistry,
+        d: DataSource,
+        k: Kafka,
+      ) => new MetricsSetup(t, c, r, d, k),
+      inject: [PROCESS_TELEMETRY, CONFIG, DefinitionRegistry, DataSource, KAFKA],
+    },
   ],
-  exports: [CONFIG, DefinitionRegistry, DataSource, KAFKA],
+  exports: [CONFIG, DefinitionRegistry, DataSource, KAFKA, PROCESS_TELEMETRY],
 })
 export class OrchestratorModule {}
 

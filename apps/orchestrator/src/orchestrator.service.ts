@@ -1,6 +1,7 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SagaflowConfig } from '@sagaflow/config';
 import { createIdempotentProducer, ensureTopics } from '@sagaflow/messaging';
+import { SagaTelemetry } from '@sagaflow/observability';
 import {
   BullmqTimerWakeups,
   DefinitionRegistry,
@@ -31,6 +32,7 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
     private readonly dataSource: DataSource,
     private readonly kafka: Kafka,
     private readonly wakeups: BullmqTimerWakeups,
+    private readonly telemetry: SagaTelemetry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -49,6 +51,7 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
         await broken.disconnect().catch(() => undefined);
         return fresh;
       },
+      telemetry: this.telemetry,
     });
     this.relay.start();
     const processor = new ReplyBatchProcessor(
@@ -56,17 +59,20 @@ export class OrchestratorService implements OnApplicationBootstrap, OnApplicatio
       this.registry,
       this.config,
       this.wakeups,
+      this.telemetry,
     );
     this.consumer = new ReplyConsumer(this.kafka, processor, {
       groupId: `${this.config.topicPrefix}sagaflow-orchestrator`,
       topic: this.config.replyTopic,
       sessionTimeoutMs: this.config.consumerSessionTimeoutMs,
+      logger: this.telemetry.logger,
     });
     await this.consumer.start();
     this.timers = new TimerProcessor(this.dataSource, this.registry, this.config, {
       pollMs: this.config.timerPollMs,
       wakeups: this.wakeups,
       onError: (e) => this.logger.warn(`timers: ${describe(e)}`),
+      telemetry: this.telemetry,
     });
     const timers = this.timers;
     this.wakeups.startWorker((key) => timers.fireKeys([key]));

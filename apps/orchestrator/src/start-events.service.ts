@@ -6,10 +6,10 @@ import {
 } from '@nestjs/common';
 import { SagaflowConfig } from '@sagaflow/config';
 import { ensureTopics } from '@sagaflow/messaging';
+import { SagaTelemetry } from '@sagaflow/observability';
 import {
   DefinitionRegistry,
   StartEventConsumer,
-  StartEventResult,
   startEventSources,
   StartSaga,
   TimerWakeupSink,
@@ -33,6 +33,7 @@ export class StartEventsService
     private readonly dataSource: DataSource,
     private readonly kafka: Kafka,
     private readonly wakeups: TimerWakeupSink,
+    private readonly telemetry: SagaTelemetry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -45,12 +46,12 @@ export class StartEventsService
       this.kafka,
       this.dataSource,
       this.registry,
-      new StartSaga(this.dataSource, this.registry, this.config, this.wakeups),
+      new StartSaga(this.dataSource, this.registry, this.config, this.wakeups, this.telemetry),
       {
         groupId: `${this.config.topicPrefix}sagaflow-start-events`,
         topicPrefix: this.config.topicPrefix,
         sessionTimeoutMs: this.config.consumerSessionTimeoutMs,
-        onBatch: (result) => this.warnIfParked(result),
+        telemetry: this.telemetry,
       },
     );
     await this.provisionTopics(consumer.topics);
@@ -93,10 +94,5 @@ export class StartEventsService
     } finally {
       await admin.disconnect();
     }
-  }
-
-  private warnIfParked(result: StartEventResult): void {
-    if (result.parked > 0)
-      this.logger.warn(`${result.parked} start event(s) parked: see parked_message`);
   }
 }

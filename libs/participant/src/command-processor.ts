@@ -1,4 +1,6 @@
+import { trace } from '@opentelemetry/api';
 import { CommandEnvelope, PROTOCOL, ReplyEnvelope, replyMessageId } from '@sagaflow/messaging';
+import { SpanTracer } from '@sagaflow/observability';
 import { validate } from '@sagaflow/saga-dsl';
 import { Pool, PoolClient } from 'pg';
 import { HandlerRegistration } from './command-handler';
@@ -15,6 +17,24 @@ const CANCELLED: StoredReply = {
   },
 };
 
+/** A reply and the `traceparent` header it is sent with. */
+export interface TracedReply {
+  readonly reply: ReplyEnvelope;
+  /**
+   * A child of the command's trace: the `participant.command` span when this process records
+   * spans, else the command's own header passed on (undefined when the command had none).
+   */
+  readonly traceparent: string | undefined;
+}
+
+export interface CommandProcessorOptions {
+  /**
+   * Starts the `participant.command` spans. Default: the global OpenTelemetry tracer, so a
+   * service that registers an SDK records them and one that does not only passes the header on.
+   */
+  readonly tracer?: SpanTracer;
+}
+
 /**
  * Applies one command at most once per idempotency key and says what to reply. The handler's
  * writes and the record of the reply commit together; a redelivery replays the stored reply.
@@ -23,13 +43,51 @@ const CANCELLED: StoredReply = {
  */
 export class CommandProcessor {
   private readonly handlers: Map<string, HandlerRegistration>;
+  private readonly tracer: SpanTracer;
 
   constructor(
     private readonly pool: Pool,
     private readonly store: ProcessedCommandStore,
     handlers: readonly HandlerRegistration[],
+    options: CommandProcessorOptions = {},
   ) {
     this.handlers = new Map(handlers.map((h) => [h.command.type, h]));
+    this.tracer = options.tracer ?? new SpanTracer(trace.getTracer('@sagaflow/participant'));
+  }
+
+  /**
+   * `process` inside a `participant.command` span, a child of the command's `traceparent`
+   * header; the reply is to be sent with the returned header, so the orchestrator's transition
+   * joins the trace below this span.
+   *
+   * @example
+   * const { reply, traceparent } = await processor.processTraced(command, headers.traceparent);
+   * const wire = encodeReply(reply, command.replyTopic, traceparent);
+   */
+  async processTraced(
+    command: CommandEnvelope,
+    traceparent: string | undefined,
+  ): Promise<TracedReply> {
+    const span = this.tracer.start('participant.command', traceparent, {
+      'saga.id': command.sagaId,
+      'saga.type': command.sagaType,
+      'saga.step': command.step,
+      'saga.kind': command.kind,
+      'saga.attempt': command.attempt,
+      'sagaflow.command_type': command.commandType,
+      'messaging.message.id': command.messageId,
+    });
+    let reply: ReplyEnvelope;
+    try {
+      reply = await this.process(command);
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+    // A business rejection is an answer, not an error; a transient failure is one.
+    const transient = reply.outcome === 'failure' && reply.failure.retryable ? reply.failure : null;
+    span.end(transient ? `${transient.type}: ${transient.message}` : undefined);
+    return { reply, traceparent: span.traceparent };
   }
 
   async process(command: CommandEnvelope): Promise<ReplyEnvelope> {

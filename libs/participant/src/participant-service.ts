@@ -102,9 +102,12 @@ export class ParticipantService {
       (this.options.onMalformed ?? defaultMalformed)(decoded.reason, topic, message.offset);
       return;
     }
-    const reply = await this.processor.process(decoded.value);
+    // The handler runs in a span of the command's trace; the reply carries that span on.
+    const { reply, traceparent } = await this.processor.processTraced(
+      decoded.value,
+      headersToStrings(message.headers)[HEADERS.traceparent],
+    );
     if (!decoded.value.expectsReply) return this.settleNotification(reply, topic, message.offset);
-    const traceparent = headersToStrings(message.headers)[HEADERS.traceparent];
     const wire = encodeReply(reply, decoded.value.replyTopic, traceparent);
     await this.producer!.send({
       topic: wire.topic,

@@ -15,6 +15,12 @@ import {
   withTransaction,
 } from '@sagaflow/persistence';
 import { SagaDefinition } from '@sagaflow/saga-dsl';
+import {
+  processTelemetry,
+  SagaTelemetry,
+  stampTimers,
+  TracedTransition,
+} from '@sagaflow/observability';
 import { DataSource } from 'typeorm';
 import { DefinitionRegistry } from './definition-registry';
 import { addTransition, emptyWrites, flushWrites, TopicSettings } from './effect-writes';
@@ -67,6 +73,8 @@ export class OperatorActions {
     private readonly registry: DefinitionRegistry,
     private readonly topics: TopicSettings,
     private readonly wakeups: TimerWakeupSink = NO_WAKEUPS,
+    /** Where spans, metrics and logs go; default: the process's (see installTelemetry). */
+    private readonly telemetry?: SagaTelemetry,
   ) {}
 
   /** What the action would do (`dryRun`): the same decision, nothing written. */
@@ -96,9 +104,19 @@ export class OperatorActions {
     within?: WithinTransaction,
   ): Promise<OperatorResult> {
     const armed: ArmedTimer[] = [];
+    const telemetry = this.telemetry ?? processTelemetry();
+    const traced: TracedTransition[] = [];
+    let ages: ReadonlyMap<string, number> = new Map();
     const result = await withTransaction(this.dataSource, async (sql) => {
-      const { result, before, effects } = await this.decide(sql, request);
+      const { result, before, effects, definition, decision } = await this.decide(sql, request);
       const writes = emptyWrites();
+      const t = telemetry.begin(
+        definition,
+        decision,
+        { event: 'operatorAction' },
+        request.traceparent,
+      );
+      traced.push(t);
       addTransition(
         writes,
         result.instance,
@@ -106,14 +124,20 @@ export class OperatorActions {
         result.journal,
         request.actor,
         this.topics,
-        request.traceparent,
+        t.traceparent,
       );
+      stampTimers(writes.schedule, 0, t.traceparent);
       await flushWrites(sql, [{ next: result.instance, expectedVersion: before.version }], writes);
       if (within) await within(sql, result);
+      ages = await telemetry.sagaAges(sql, traced);
       crashPoint('operator.beforeCommit');
       armed.push(...writes.schedule);
       return result;
+    }).catch((error: unknown) => {
+      telemetry.abandoned(traced, error);
+      throw error;
     });
+    telemetry.committed(traced, ages);
     // Committed, but the caller has no answer yet: a retry with the same Idempotency-Key
     // must get the stored response, not a second action.
     crashPoint('operator.afterCommit');
@@ -147,7 +171,7 @@ export class OperatorActions {
       plan: compensationPlan(definition, decision.next),
       journal: decision.journal,
     };
-    return { result, before, effects: decision.effects };
+    return { result, before, effects: decision.effects, definition, decision };
   }
 
   private definitionOf(instance: SagaInstance): SagaDefinition {

@@ -1,4 +1,5 @@
 import { crashPoint } from '@sagaflow/config';
+import { processTelemetry, SagaTelemetry } from '@sagaflow/observability';
 import { ClaimedMessage, OutboxRepository, withTransaction } from '@sagaflow/persistence';
 import { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
@@ -15,6 +16,8 @@ export interface OutboxRelayOptions {
    * `isProducerFenced`). Without it such a producer fails every batch until the process restarts.
    */
   readonly renewProducer?: (broken: Producer) => Promise<Producer>;
+  /** Told what was published (it starts the step clocks); default: the process's telemetry. */
+  readonly telemetry?: SagaTelemetry;
 }
 
 /**
@@ -89,6 +92,8 @@ export class OutboxRelay {
       const claimed = await this.outbox.claim(sql, this.batchSize);
       if (claimed.length === 0) return 0;
       await this.producer.sendBatch({ acks: -1, topicMessages: byTopic(claimed) });
+      // On the wire now, whatever the commit does (a rollback only sends them again).
+      (this.options.telemetry ?? processTelemetry()).published(claimed);
       crashPoint('relay.afterPublish');
       await this.outbox.remove(
         sql,

@@ -2,6 +2,12 @@ import { crashPoint } from '@sagaflow/config';
 import { decide, SagaInstance } from '@sagaflow/engine';
 import { decodeReply, headersToStrings, ReplyEnvelope } from '@sagaflow/messaging';
 import {
+  processTelemetry,
+  SagaTelemetry,
+  stampTimers,
+  TracedTransition,
+} from '@sagaflow/observability';
+import {
   InboxRepository,
   InstanceUpdate,
   JournalRecord,
@@ -18,7 +24,6 @@ import { parkedFrom, RawMessage } from './kafka-batch';
 import { addTransition, emptyWrites, flushWrites, TopicSettings, Writes } from './effect-writes';
 import { ArmedTimer, NO_WAKEUPS, TimerWakeupSink } from './timer-wakeups';
 
-/** A reply as fetched from Kafka, before any parsing. */
 /** A reply as fetched from Kafka, before any parsing. */
 export type RawReply = RawMessage;
 
@@ -50,20 +55,27 @@ export class ReplyBatchProcessor {
     private readonly registry: DefinitionRegistry,
     private readonly topics: TopicSettings,
     private readonly wakeups: TimerWakeupSink = NO_WAKEUPS,
+    /** Where spans, metrics and logs go; default: the process's (see installTelemetry). */
+    private readonly telemetry?: SagaTelemetry,
   ) {}
 
   async process(batch: readonly RawReply[]): Promise<BatchResult> {
+    const telemetry = this.telemetry ?? processTelemetry();
     for (let attempt = 1; ; attempt++) {
+      const done: Done = { armed: [], traced: [], parked: [], ages: new Map() };
       try {
-        const armed: ArmedTimer[] = [];
         const result = await withTransaction(this.dataSource, async (sql) => {
-          const result = await this.processInTransaction(sql, batch, armed);
+          const result = await this.processInTransaction(sql, batch, done);
+          done.ages = await telemetry.sagaAges(sql, done.traced);
           crashPoint('reply.beforeCommit');
           return result;
         });
-        this.wakeups.wake(armed);
+        this.wakeups.wake(done.armed);
+        telemetry.committed(done.traced, done.ages);
+        telemetry.parked(done.parked);
         return result;
       } catch (error) {
+        telemetry.abandoned(done.traced, error);
         if (!(error instanceof OptimisticLockError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
       }
     }
@@ -72,7 +84,7 @@ export class ReplyBatchProcessor {
   private async processInTransaction(
     sql: Sql,
     batch: readonly RawReply[],
-    armed: ArmedTimer[],
+    done: Done,
   ): Promise<BatchResult> {
     const parked: Parked[] = [];
     const valid: Array<{ raw: RawReply; reply: ReplyEnvelope }> = [];
@@ -87,11 +99,9 @@ export class ReplyBatchProcessor {
       valid.map((v) => v.reply.messageId),
     );
     const candidates = valid.filter((v) => fresh.has(v.reply.messageId));
-    const apply = await this.applyAll(sql, candidates, parked, armed);
-    await this.parked.park(
-      sql,
-      parked.map((p) => p.message),
-    );
+    const apply = await this.applyAll(sql, candidates, parked, done);
+    done.parked = parked.map((p) => p.message);
+    await this.parked.park(sql, done.parked);
     // Same transaction as the park: the dead-letter copy is never lost, and the relay (not this
     // batch) waits for Kafka, so publishing it never blocks the partition.
     await enqueueDeadLetters(sql, deadLetterTopicFor(this.topics.replyTopic), parked);
@@ -114,7 +124,7 @@ export class ReplyBatchProcessor {
     sql: Sql,
     replies: Array<{ raw: RawReply; reply: ReplyEnvelope }>,
     parked: Parked[],
-    armed: ArmedTimer[],
+    done: Done,
   ) {
     const loaded = await this.instances.findMany(sql, [
       ...new Set(replies.map((r) => r.reply.sagaId)),
@@ -128,7 +138,7 @@ export class ReplyBatchProcessor {
     for (const { raw, reply } of replies) {
       if (settled.has(reply.messageId)) continue;
       tried++;
-      const outcome = this.applyOne(current.get(reply.sagaId), reply, raw, writes);
+      const outcome = this.applyOne(current.get(reply.sagaId), reply, raw, writes, done);
       if (outcome.kind === 'park') {
         parked.push({ raw, message: { ...outcome.parked, messageId: reply.messageId } });
         continue;
@@ -143,7 +153,7 @@ export class ReplyBatchProcessor {
       }
     }
     await flushWrites(sql, changedInstances(loaded, current), writes);
-    armed.push(...writes.schedule);
+    done.armed.push(...writes.schedule);
     const unsettled = [...new Set(replies.map((r) => r.reply.messageId))].filter(
       (id) => !settled.has(id),
     );
@@ -155,6 +165,7 @@ export class ReplyBatchProcessor {
     reply: ReplyEnvelope,
     raw: RawReply,
     writes: Writes,
+    done: Done,
   ): ApplyOutcome {
     if (!instance)
       return {
@@ -204,7 +215,15 @@ export class ReplyBatchProcessor {
       };
       return { kind: 'ignored', journal: line };
     }
-    const traceparent = headersToStrings(raw.headers).traceparent;
+    const { step, kind, attempt, inReplyTo, outcome } = reply;
+    const t = (this.telemetry ?? processTelemetry()).begin(
+      definition,
+      decision,
+      { event: 'replyReceived', step, kind, attempt, reply: { inReplyTo, outcome } },
+      headersToStrings(raw.headers).traceparent,
+    );
+    done.traced.push(t);
+    const firstTimer = writes.schedule.length;
     addTransition(
       writes,
       decision.next,
@@ -212,10 +231,19 @@ export class ReplyBatchProcessor {
       decision.journal,
       'reply',
       this.topics,
-      traceparent,
+      t.traceparent,
     );
+    stampTimers(writes.schedule, firstTimer, t.traceparent);
     return { kind: 'applied', next: decision.next };
   }
+}
+
+/** What one attempt at a batch leaves for after its commit. */
+interface Done {
+  readonly armed: ArmedTimer[];
+  readonly traced: TracedTransition[];
+  parked: ParkedMessage[];
+  ages: ReadonlyMap<string, number>;
 }
 
 type ApplyOutcome =

@@ -1,5 +1,6 @@
 import { commitBatch, rawMessages } from './kafka-batch';
 import { crashPoint } from '@sagaflow/config';
+import { Logger } from '@sagaflow/observability';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { BatchResult, ReplyBatchProcessor } from './reply-batch-processor';
 
@@ -16,6 +17,8 @@ export interface ReplyConsumerOptions {
   readonly onCrash?: (error: unknown, restart: 'kafkajs' | 'rebuild') => void;
   /** Longest wait between kafkajs retries and between rebuilds (default 5000 ms). */
   readonly maxRetryTimeMs?: number;
+  /** Where crashes are logged when there is no `onCrash` (default: a line on stderr). */
+  readonly logger?: Logger;
 }
 
 /** Totals since start, for logs, metrics and tests. */
@@ -133,6 +136,12 @@ export class ReplyConsumer {
 
   private reportCrash(error: unknown, restart: 'kafkajs' | 'rebuild'): void {
     if (this.options.onCrash) return this.options.onCrash(error, restart);
+    const then = restart === 'kafkajs' ? 'kafkajs restarts it' : 'rebuilding it';
+    if (this.options.logger)
+      return this.options.logger.warn(
+        { groupId: this.options.groupId, err: error, restart },
+        `sagaflow reply consumer crashed; ${then}`,
+      );
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     process.stderr.write(
       `sagaflow reply consumer (${this.options.groupId}): crashed (${reason}); ` +

@@ -1,5 +1,6 @@
 import { commitBatch, parkedFrom, RawMessage, rawMessages } from './kafka-batch';
 import { headersToStrings, HEADERS } from '@sagaflow/messaging';
+import { processTelemetry, SagaTelemetry } from '@sagaflow/observability';
 import { ParkedMessage, ParkedMessageRepository, withTransaction } from '@sagaflow/persistence';
 import { RuntimeStartOn, validate } from '@sagaflow/saga-dsl';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -62,6 +63,8 @@ export class StartEventProcessor {
     private readonly startSaga: StartSaga,
     sources: readonly StartEventSource[],
     private readonly topicPrefix: string,
+    /** Where parked events are logged; default: the process's telemetry. */
+    private readonly telemetry?: SagaTelemetry,
   ) {
     for (const source of sources) {
       const list = this.byTopic.get(source.startOn.topic) ?? [];
@@ -90,8 +93,10 @@ export class StartEventProcessor {
       }
       await between();
     }
-    if (parked.length > 0)
+    if (parked.length > 0) {
       await withTransaction(this.dataSource, (sql) => this.parked.park(sql, parked));
+      (this.telemetry ?? processTelemetry()).parked(parked);
+    }
     result.parked = parked.length;
     return result;
   }
@@ -254,6 +259,8 @@ export interface StartEventConsumerOptions {
   /** See SagaflowConfig.consumerSessionTimeoutMs (default 30 s). */
   readonly sessionTimeoutMs?: number;
   readonly onBatch?: (result: StartEventResult) => void;
+  /** Where parked events are logged; default: the process's telemetry. */
+  readonly telemetry?: SagaTelemetry;
 }
 
 /**
@@ -288,6 +295,7 @@ export class StartEventConsumer {
       startSaga,
       this.sources,
       options.topicPrefix,
+      options.telemetry,
     );
   }
 

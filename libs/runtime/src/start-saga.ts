@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { decide, SagaInstance } from '@sagaflow/engine';
 import { DataSource } from 'typeorm';
+import {
+  processTelemetry,
+  SagaTelemetry,
+  stampTimers,
+  TracedTransition,
+} from '@sagaflow/observability';
 import { SagaInstanceRepository, withTransaction } from '@sagaflow/persistence';
 import { addTransition, emptyWrites, flushWrites, TopicSettings } from './effect-writes';
 import { DefinitionRegistry } from './definition-registry';
@@ -36,6 +42,8 @@ export class StartSaga {
     private readonly registry: DefinitionRegistry,
     private readonly topics: TopicSettings,
     private readonly wakeups: TimerWakeupSink = NO_WAKEUPS,
+    /** Where spans, metrics and logs go; default: the process's (see installTelemetry). */
+    private readonly telemetry?: SagaTelemetry,
   ) {}
 
   async execute(command: StartSagaCommand): Promise<StartSagaResult> {
@@ -52,6 +60,8 @@ export class StartSaga {
         decision.kind === 'rejected' ? decision.errors : [],
       );
     const armed: ArmedTimer[] = [];
+    const telemetry = this.telemetry ?? processTelemetry();
+    const traced: TracedTransition[] = [];
     const result = await withTransaction(this.dataSource, async (sql) => {
       const created = await this.instances.insert(sql, decision.next, command.idempotencyKey);
       if (!created) {
@@ -63,6 +73,8 @@ export class StartSaga {
         return { instance: existing!, created: false };
       }
       const writes = emptyWrites();
+      const t = telemetry.begin(definition, decision, { event: 'started' }, command.traceparent);
+      traced.push(t);
       addTransition(
         writes,
         decision.next,
@@ -70,13 +82,19 @@ export class StartSaga {
         decision.journal,
         command.actor,
         this.topics,
-        command.traceparent,
+        t.traceparent,
       );
+      stampTimers(writes.schedule, 0, t.traceparent);
       await flushWrites(sql, [], writes);
       armed.push(...writes.schedule);
       return { instance: decision.next, created: true };
+    }).catch((error: unknown) => {
+      telemetry.abandoned(traced, error);
+      throw error;
     });
     this.wakeups.wake(armed);
+    // A saga that ends as it starts (only local steps) is 0 s old.
+    telemetry.committed(traced, new Map(traced.map((t) => [t.next.id, 0])));
     return result;
   }
 }

@@ -1,6 +1,13 @@
 import { crashPoint } from '@sagaflow/config';
 import { decide, SagaInstance, TimerEvent } from '@sagaflow/engine';
 import {
+  processTelemetry,
+  SagaTelemetry,
+  stampTimers,
+  timerTraceparent,
+  TracedTransition,
+} from '@sagaflow/observability';
+import {
   DueTimer,
   OptimisticLockError,
   SagaInstanceRepository,
@@ -47,6 +54,8 @@ export class TimerProcessor {
       readonly onError?: (error: unknown) => void;
       /** Told about every timer armed here (retries, next timeouts) once it is committed. */
       readonly wakeups?: TimerWakeupSink;
+      /** Where spans, metrics and logs go; default: the process's (see installTelemetry). */
+      readonly telemetry?: SagaTelemetry;
     } = {},
   ) {
     this.loop = new PollingLoop(() => this.fireDue(), {
@@ -74,15 +83,24 @@ export class TimerProcessor {
     return this.fire((sql) => this.timers.claimDueKeys(sql, keys));
   }
 
+  private get telemetry(): SagaTelemetry {
+    return this.options.telemetry ?? processTelemetry();
+  }
+
   private async fire(claim: (sql: Sql) => Promise<DueTimer[]>): Promise<number> {
+    const telemetry = this.telemetry;
     for (let attempt = 1; ; attempt++) {
+      const traced: TracedTransition[] = [];
       try {
-        const { claimed, armed } = await withTransaction(this.dataSource, (sql) =>
-          this.fireInTransaction(sql, claim),
-        );
+        const { claimed, armed, ages } = await withTransaction(this.dataSource, async (sql) => {
+          const fired = await this.fireInTransaction(sql, claim, traced);
+          return { ...fired, ages: await telemetry.sagaAges(sql, traced) };
+        });
         (this.options.wakeups ?? NO_WAKEUPS).wake(armed);
+        telemetry.committed(traced, ages);
         return claimed;
       } catch (error) {
+        telemetry.abandoned(traced, error);
         if (!(error instanceof OptimisticLockError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
       }
     }
@@ -91,6 +109,7 @@ export class TimerProcessor {
   private async fireInTransaction(
     sql: Sql,
     claim: (sql: Sql) => Promise<DueTimer[]>,
+    traced: TracedTransition[],
   ): Promise<{ claimed: number; armed: ArmedTimer[] }> {
     const due = await claim(sql);
     if (due.length === 0) return { claimed: 0, armed: [] };
@@ -106,7 +125,7 @@ export class TimerProcessor {
         unrunnable.push(timer.key);
         continue;
       }
-      const next = this.fireOne(definition, instance, timer.event as unknown as TimerEvent, writes);
+      const next = this.fireOne(definition, instance, timer, writes, traced);
       if (next) {
         applied++;
         current.set(next.id, next);
@@ -131,12 +150,24 @@ export class TimerProcessor {
   private fireOne(
     definition: SagaDefinition,
     instance: SagaInstance,
-    event: TimerEvent,
+    timer: DueTimer,
     writes: ReturnType<typeof emptyWrites>,
+    traced: TracedTransition[],
   ): SagaInstance | null {
+    // The timer carries the trace of the transition that armed it: this one joins that trace.
+    const { event, traceparent } = timerTraceparent<TimerEvent>(timer.event);
     const decision = decide(definition, instance, event);
     if (decision.kind !== 'applied') return null;
-    addTransition(writes, decision.next, decision.effects, decision.journal, 'timer', this.topics);
-    return decision.next;
+    const cause =
+      event.type === 'deadlineReached'
+        ? { event: event.type }
+        : { event: event.type, step: event.step, kind: event.kind, attempt: event.attempt };
+    const t = this.telemetry.begin(definition, decision, cause, traceparent);
+    traced.push(t);
+    const firstTimer = writes.schedule.length;
+    const { next, effects, journal } = decision;
+    addTransition(writes, next, effects, journal, 'timer', this.topics, t.traceparent);
+    stampTimers(writes.schedule, firstTimer, t.traceparent);
+    return next;
   }
 }

@@ -10,6 +10,7 @@ import {
 import { DefinitionRegistry } from '@sagaflow/runtime';
 import { DataSource } from 'typeorm';
 import { CONFIG } from '../tokens';
+import { HealthController } from './health.controller';
 import { ObservabilitySetup } from './observability-setup';
 import { AdminReadinessProbes } from './readiness-probes';
 
@@ -18,15 +19,15 @@ export const PROCESS_TELEMETRY = 'SAGAFLOW_PROCESS_TELEMETRY';
 
 /**
  * Observability of the admin API: `GET /metrics` (one registry per process, default process
- * metrics, saga counters, pool gauge), JSON logs for Nest and the runtime, tracing when
- * `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and what `GET /health*` (HealthController) checks with:
- * terminus and the PostgreSQL and Redis probes. Needs the core module's DataSource, registry
- * and config.
+ * metrics, saga counters, pool gauge), `GET /health`, `/health/live` and `/health/ready`
+ * (terminus, PostgreSQL and Redis probes), JSON logs for Nest and the runtime, and tracing when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Needs the core module's DataSource, registry and config.
+ * Import it into AdminApiModule in place of the old `HealthController` there.
  */
 @Module({
   // A probe fails while its dependency is away; readiness says so, terminus need not log it.
   imports: [TerminusModule.forRoot({ logger: false })],
-  controllers: [MetricsController],
+  controllers: [HealthController, MetricsController],
   providers: [
     {
       provide: PROCESS_TELEMETRY,
@@ -49,6 +50,6 @@ export const PROCESS_TELEMETRY = 'SAGAFLOW_PROCESS_TELEMETRY';
       inject: [DataSource, CONFIG],
     },
   ],
-  exports: [TerminusModule, AdminReadinessProbes, PROCESS_TELEMETRY],
+  exports: [PROCESS_TELEMETRY],
 })
 export class ObservabilityModule {}
