@@ -399,6 +399,12 @@ describe('operator actions end to end', () => {
       [id],
     );
     expect(denied.rows[0].n).toBe(2);
+    // The start was audited once, in its own transaction, with the saga it created.
+    const starts = await db.query(
+      `SELECT count(*)::int AS n FROM audit_record WHERE saga_id = $1 AND action = 'saga.start' AND outcome = 'applied'`,
+      [id],
+    );
+    expect(starts.rows[0].n).toBe(1);
     await admin
       .http()
       .post('/sagas')

@@ -7,7 +7,7 @@ import {
   stampTimers,
   TracedTransition,
 } from '@sagaflow/observability';
-import { SagaInstanceRepository, withTransaction } from '@sagaflow/persistence';
+import { SagaInstanceRepository, Sql, withTransaction } from '@sagaflow/persistence';
 import { addTransition, emptyWrites, flushWrites, TopicSettings } from './effect-writes';
 import { DefinitionRegistry } from './definition-registry';
 import { InvalidSagaInputError } from './runtime-errors';
@@ -46,7 +46,14 @@ export class StartSaga {
     private readonly telemetry?: SagaTelemetry,
   ) {}
 
-  async execute(command: StartSagaCommand): Promise<StartSagaResult> {
+  /**
+   * `within` runs in the start's transaction once the outcome is known (a new instance, or the
+   * one the idempotency key already started): the admin API writes its audit record there.
+   */
+  async execute(
+    command: StartSagaCommand,
+    within?: (sql: Sql, result: StartSagaResult) => Promise<void>,
+  ): Promise<StartSagaResult> {
     const definition = this.registry.latest(command.sagaType);
     const decision = decide(definition, null, {
       type: 'started',
@@ -70,7 +77,9 @@ export class StartSaga {
           command.sagaType,
           command.idempotencyKey,
         );
-        return { instance: existing!, created: false };
+        const repeated = { instance: existing!, created: false };
+        if (within) await within(sql, repeated);
+        return repeated;
       }
       const writes = emptyWrites();
       const t = telemetry.begin(definition, decision, { event: 'started' }, command.traceparent);
@@ -87,7 +96,9 @@ export class StartSaga {
       stampTimers(writes.schedule, 0, t.traceparent);
       await flushWrites(sql, [], writes);
       armed.push(...writes.schedule);
-      return { instance: decision.next, created: true };
+      const started = { instance: decision.next, created: true };
+      if (within) await within(sql, started);
+      return started;
     }).catch((error: unknown) => {
       telemetry.abandoned(traced, error);
       throw error;

@@ -1,8 +1,9 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { StartSaga } from '@sagaflow/runtime';
+import { StartSaga, StartSagaResult } from '@sagaflow/runtime';
 import { Request, Response } from 'express';
 import { actorOf } from '../actions/action-runner';
+import { AuditLog } from '../audit/audit-log';
 import { mayActOn } from '../auth/principal';
 import { ApiError } from '../errors/api-error';
 import { ValidationFailedException } from '../errors/validation-failed.exception';
@@ -15,7 +16,10 @@ import { StartSagaDto } from './start-saga.dto';
 @ApiTags('sagas')
 @Controller('sagas')
 export class SagasController {
-  constructor(private readonly startSaga: StartSaga) {}
+  constructor(
+    private readonly startSaga: StartSaga,
+    private readonly audit: AuditLog,
+  ) {}
 
   /** Starts a saga; repeating the idempotency key answers 200 with the first instance. */
   @Post()
@@ -54,21 +58,34 @@ export class SagasController {
         },
       ]);
     }
-    const { instance, created } = await this.startSaga.execute({
-      sagaType: dto.sagaType,
-      input: dto.input,
-      idempotencyKey,
-      businessKey: dto.businessKey ?? null,
-      actor: actorOf(principal),
-      ...(traceparent ? { traceparent } : {}),
-    });
-    if (!created) res.status(200);
-    return {
+    const view = ({ instance, created }: StartSagaResult) => ({
       id: instance.id,
       sagaType: instance.sagaType,
       sagaVersion: instance.sagaVersion,
       status: instance.status,
       created,
-    };
+    });
+    // The start and its audit record commit together.
+    const result = await this.startSaga.execute(
+      {
+        sagaType: dto.sagaType,
+        input: dto.input,
+        idempotencyKey,
+        businessKey: dto.businessKey ?? null,
+        actor: actorOf(principal),
+        ...(traceparent ? { traceparent } : {}),
+      },
+      (sql, result) =>
+        this.audit.recordApplied(sql, req, {
+          action: 'saga.start',
+          sagaId: result.instance.id,
+          reason: null,
+          statusCode: result.created ? 201 : 200,
+          response: view(result),
+          detail: { sagaType: dto.sagaType, idempotencyKey },
+        }),
+    );
+    if (!result.created) res.status(200);
+    return view(result);
   }
 }
