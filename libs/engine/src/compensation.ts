@@ -218,5 +218,10 @@ export function resumeCompensation(instance: CompensatingSaga): ResumePoint {
 
 /** A retry of a failed forward step re-sends every step of its stage still outstanding. */
 export function resumeForward(instance: RunningSaga): ResumePoint {
-  return { kind: 'forward', stage: instance.stage, pending: instance.pending };
+  return {
+    kind: 'forward',
+    stage: instance.stage,
+    pending: instance.pending,
+    stageFailure: instance.stageFailure,
+  };
 }

@@ -19,6 +19,7 @@ export function advance(
   return failedAt(
     definition,
     progress,
+    stage,
     entered.step,
     entered.failure,
     extend(trail, [failedLine(entered.failure, undefined, false)]),
@@ -251,16 +252,19 @@ export function pastPivot(definition: SagaDefinition, progress: Progress): boole
   return pivot !== null && progress.completed.some((c) => c.index === pivot && !c.unknown);
 }
 
-/** A failure while entering a stage: nothing of that stage was sent. */
+/**
+ * A failure while entering stages from `stage` on: nothing entered in this decision is kept
+ * (local steps' data, messages), so a retry enters again from `stage`.
+ */
 function failedAt(
   definition: SagaDefinition,
   progress: Progress,
+  stage: number,
   index: number,
   failure: SagaFailure,
   trail: Trail,
 ): Transition {
   if (pastPivot(definition, progress)) {
-    const stage = definition.compiled.steps[index]!.stage;
     const resume = { kind: 'forward' as const, stage, pending: [] };
     return failSaga(definition, progress, index, failure, resume, trail);
   }

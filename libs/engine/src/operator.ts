@@ -13,6 +13,7 @@ import {
   CompensatingSaga,
   FailedSaga,
   PendingStep,
+  ResumePoint,
   RunningSaga,
   SagaInstance,
 } from './saga-instance';
@@ -100,8 +101,10 @@ function retry(definition: SagaDefinition, instance: SagaInstance, trail: Trail)
   }
   if (point.pending.length === 0)
     return ok(advance(definition, progressOf(instance), point.stage, trail));
+  // Every outstanding member goes again, a member whose onReply threw too: the participant
+  // answers a repeated idempotency key with its recorded reply, and onReply runs again.
   const resent = point.pending.map(nextAttempt);
-  return ok(sendAll(definition, reopen(instance, point.stage, resent), resent, trail));
+  return ok(sendAll(definition, reopen(instance, point, resent), resent, trail));
 }
 
 /** A step that waited for its reply gets a new attempt; one that waited for a retry was never sent. */
@@ -113,16 +116,24 @@ function nextAttempt(p: PendingStep): PendingStep {
   };
 }
 
-/** The failed saga running again at `stage`, waiting for `pending` (their unknown outcomes are being resolved). */
-function reopen(instance: FailedSaga, stage: number, pending: readonly PendingStep[]): RunningSaga {
+/**
+ * The failed saga running again in its stage, waiting for `pending`: their entries in
+ * `completed` (an unknown outcome, or a reply whose onReply threw) go, as they are being
+ * resolved again; a member that had failed for good still fails the stage.
+ */
+function reopen(
+  instance: FailedSaga,
+  point: Extract<ResumePoint, { kind: 'forward' }>,
+  pending: readonly PendingStep[],
+): RunningSaga {
   const resolving = new Set(pending.map((p) => p.step));
   return {
     ...progressOf(instance),
-    completed: instance.completed.filter((c) => !(c.unknown && resolving.has(c.index))),
+    completed: instance.completed.filter((c) => !resolving.has(c.index)),
     status: 'running',
-    stage,
+    stage: point.stage,
     pending,
-    stageFailure: null,
+    stageFailure: point.stageFailure ?? null,
   };
 }
 
@@ -134,7 +145,9 @@ function sendAll(
 ): Transition {
   let t = finish(running, trail);
   for (const member of members) {
-    if (t.next.status !== 'running') break;
+    // An earlier member's failure may have ended the stage, or abandoned this member.
+    if (t.next.status !== 'running' || !t.next.pending.some((p) => p.step === member.step))
+      continue;
     t = forwardRetryDue(definition, t.next, member, t);
   }
   return t;
@@ -299,9 +312,8 @@ function skip(
   if (instance.status !== 'failed' || point?.kind !== 'forward' || !member)
     return notOutstanding(definition, instance, action.step);
   const others = point.pending.filter((p) => p !== member).map(nextAttempt);
-  const reopened = reopen(instance, point.stage, [member, ...others]);
-  const t = sendAll(definition, reopened, others, trail);
-  if (t.next.status !== 'running') return ok(t);
+  const t = sendAll(definition, reopen(instance, point, [member, ...others]), others, trail);
+  if (t.next.status !== 'running' || !t.next.pending.some((p) => p.step === index)) return ok(t);
   return ok(forwardSucceeded(definition, t.next, member, reply.value, t));
 }
 

@@ -84,7 +84,13 @@ export interface CompensatedSaga extends SagaInstanceBase {
  * the compensation that failed with the ones still to run after it.
  */
 export type ResumePoint =
-  | { readonly kind: 'forward'; readonly stage: number; readonly pending: readonly PendingStep[] }
+  | {
+      readonly kind: 'forward';
+      readonly stage: number;
+      readonly pending: readonly PendingStep[];
+      /** A member of the stage that already failed for good: the stage still compensates. */
+      readonly stageFailure?: SagaFailure | null;
+    }
   | {
       readonly kind: 'compensate';
       readonly step: number;

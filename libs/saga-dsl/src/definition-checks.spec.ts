@@ -187,7 +187,19 @@ describe('build(): step shape', () => {
           .pivot('charge', { ...forward, when: true })
           .build(),
       ),
-    ).toEqual(['step "charge": "when" must be a function of the saga data returning a boolean.']);
+    ).toContain('step "charge": "when" must be a function of the saga data returning a boolean.');
+  });
+
+  it('rejects a conditional pivot: the point of no return is always taken', () => {
+    expect(
+      problems(() =>
+        loose()
+          .pivot('charge', { ...forward, when: () => true })
+          .build(),
+      ),
+    ).toEqual([
+      'step "charge": a pivot cannot have "when": the point of no return is always taken; make the condition part of an earlier step or split the saga.',
+    ]);
   });
 
   it('rejects a compensation command not made with defineCommand and a compensation payload that is not a function', () => {

@@ -152,6 +152,12 @@ function shapeProblems(draft: StepDraft): string[] {
     problems.push('"onReply" must be a function (data, reply) => data.');
   if (o.when !== undefined && typeof o.when !== 'function')
     problems.push('"when" must be a function of the saga data returning a boolean.');
+  // A skipped pivot would let the irreversible steps after it run while the saga could still
+  // compensate: the point of no return must always be passed for real.
+  if (draft.kind === 'pivot' && o.when !== undefined)
+    problems.push(
+      'a pivot cannot have "when": the point of no return is always taken; make the condition part of an earlier step or split the saga.',
+    );
   if (o.compensate && typeof o.compensate.command?.type !== 'string')
     problems.push('"compensate.command" must be made with defineCommand().');
   if (o.compensate && typeof o.compensate.payload !== 'function')
