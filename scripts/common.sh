@@ -27,16 +27,17 @@ ensure_kafka() {
     return
   fi
   say "starting Kafka"
-  if bash "$ROOT/scripts/kafka.sh" status >/dev/null 2>&1; then
-    KAFKA_WAS_RUNNING=1
+  if ! bash "$ROOT/scripts/kafka.sh" status >/dev/null 2>&1; then
+    KAFKA_STARTED_HERE=1
   fi
   bash "$ROOT/scripts/kafka.sh" start
   export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"
 }
 
 # Stops the broker only if this script started it.
+# A broker that was already running, or one the caller named in KAFKA_BROKERS, is never stopped.
 stop_kafka_if_started() {
-  if [[ -z "${KAFKA_WAS_RUNNING:-}" && "${KAFKA_BROKERS:-}" == "127.0.0.1:${KAFKA_PORT:-19092}" ]]; then
+  if [[ -n "${KAFKA_STARTED_HERE:-}" ]]; then
     # KAFKA_BROKERS was exported for the tests; unset it, or kafka.sh treats the broker as external.
     env -u KAFKA_BROKERS bash "$ROOT/scripts/kafka.sh" stop || true
   fi
