@@ -3,10 +3,12 @@ import {
   bootstrapStore,
   BullmqTimerWakeups,
   DefinitionRegistry,
+  jobIdOf,
   StartSaga,
   TimerProcessor,
 } from '@sagaflow/runtime';
 import { defineSaga } from '@sagaflow/saga-dsl';
+import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, eventually, uniqueName } from '../support/infrastructure';
@@ -129,5 +131,33 @@ describe('timer wake-ups through BullMQ, and a Redis flush', () => {
     expect(s.max).toBeLessThanOrEqual(SWEEP_MS + 400); // the sweep period plus scheduling noise on a shared machine
     const armed = await dataSource.query(`SELECT count(*)::int AS n FROM saga_timer`);
     expect(armed[0].n).toBe(0);
+  });
+});
+
+describe('cancelled timers', () => {
+  it('forget removes the delayed jobs of cancelled timers, so they never come due', async () => {
+    const queueName = uniqueName('forget');
+    const wakeups = new BullmqTimerWakeups({ redisUrl: testRedisUrl(), queueName });
+    const connection = new IORedis(testRedisUrl(), { maxRetriesPerRequest: null });
+    const queue = new Queue(queueName, { connection });
+    try {
+      wakeups.wake([
+        { key: 'saga-1:step:forward:1:timeout', delayMs: 60_000 },
+        { key: 'saga-1:deadline', delayMs: 60_000 },
+      ]);
+      await eventually('both jobs to be delayed', async () =>
+        (await queue.getDelayedCount()) === 2 ? true : undefined,
+      );
+      wakeups.forget(['saga-1:step:forward:1:timeout', 'never-armed']);
+      await eventually('the cancelled one to be gone', async () =>
+        (await queue.getDelayedCount()) === 1 ? true : undefined,
+      );
+      expect(await queue.getJob(jobIdOf('saga-1:deadline'))).toBeDefined();
+    } finally {
+      await wakeups.obliterate().catch(() => undefined);
+      await wakeups.close();
+      await queue.close();
+      connection.disconnect();
+    }
   });
 });

@@ -104,6 +104,7 @@ export class OperatorActions {
     within?: WithinTransaction,
   ): Promise<OperatorResult> {
     const armed: ArmedTimer[] = [];
+    const cancelled: string[] = [];
     const telemetry = this.telemetry ?? processTelemetry();
     const traced: TracedTransition[] = [];
     let ages: ReadonlyMap<string, number> = new Map();
@@ -132,6 +133,7 @@ export class OperatorActions {
       ages = await telemetry.sagaAges(sql, traced);
       crashPoint('operator.beforeCommit');
       armed.push(...writes.schedule);
+      cancelled.push(...writes.cancel);
       return result;
     }).catch((error: unknown) => {
       telemetry.abandoned(traced, error);
@@ -142,6 +144,7 @@ export class OperatorActions {
     // must get the stored response, not a second action.
     crashPoint('operator.afterCommit');
     this.wakeups.wake(armed);
+    this.wakeups.forget?.(cancelled);
     return result;
   }
 

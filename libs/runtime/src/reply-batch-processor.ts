@@ -62,7 +62,7 @@ export class ReplyBatchProcessor {
   async process(batch: readonly RawReply[]): Promise<BatchResult> {
     const telemetry = this.telemetry ?? processTelemetry();
     for (let attempt = 1; ; attempt++) {
-      const done: Done = { armed: [], traced: [], parked: [], ages: new Map() };
+      const done: Done = { armed: [], cancelled: [], traced: [], parked: [], ages: new Map() };
       try {
         const result = await withTransaction(this.dataSource, async (sql) => {
           const result = await this.processInTransaction(sql, batch, done);
@@ -71,6 +71,7 @@ export class ReplyBatchProcessor {
           return result;
         });
         this.wakeups.wake(done.armed);
+        this.wakeups.forget?.(done.cancelled);
         telemetry.committed(done.traced, done.ages);
         telemetry.parked(done.parked);
         return result;
@@ -154,6 +155,7 @@ export class ReplyBatchProcessor {
     }
     await flushWrites(sql, changedInstances(loaded, current), writes);
     done.armed.push(...writes.schedule);
+    done.cancelled.push(...writes.cancel);
     const unsettled = [...new Set(replies.map((r) => r.reply.messageId))].filter(
       (id) => !settled.has(id),
     );
@@ -241,6 +243,8 @@ export class ReplyBatchProcessor {
 /** What one attempt at a batch leaves for after its commit. */
 interface Done {
   readonly armed: ArmedTimer[];
+  /** Timers cancelled by the batch: their Redis wake-ups go after the commit. */
+  readonly cancelled: string[];
   readonly traced: TracedTransition[];
   parked: ParkedMessage[];
   ages: ReadonlyMap<string, number>;

@@ -92,11 +92,16 @@ export class TimerProcessor {
     for (let attempt = 1; ; attempt++) {
       const traced: TracedTransition[] = [];
       try {
-        const { claimed, armed, ages } = await withTransaction(this.dataSource, async (sql) => {
-          const fired = await this.fireInTransaction(sql, claim, traced);
-          return { ...fired, ages: await telemetry.sagaAges(sql, traced) };
-        });
-        (this.options.wakeups ?? NO_WAKEUPS).wake(armed);
+        const { claimed, armed, cancelled, ages } = await withTransaction(
+          this.dataSource,
+          async (sql) => {
+            const fired = await this.fireInTransaction(sql, claim, traced);
+            return { ...fired, ages: await telemetry.sagaAges(sql, traced) };
+          },
+        );
+        const wakeups = this.options.wakeups ?? NO_WAKEUPS;
+        wakeups.wake(armed);
+        wakeups.forget?.(cancelled);
         telemetry.committed(traced, ages);
         return claimed;
       } catch (error) {
@@ -110,9 +115,9 @@ export class TimerProcessor {
     sql: Sql,
     claim: (sql: Sql) => Promise<DueTimer[]>,
     traced: TracedTransition[],
-  ): Promise<{ claimed: number; armed: ArmedTimer[] }> {
+  ): Promise<{ claimed: number; armed: ArmedTimer[]; cancelled: string[] }> {
     const due = await claim(sql);
-    if (due.length === 0) return { claimed: 0, armed: [] };
+    if (due.length === 0) return { claimed: 0, armed: [], cancelled: [] };
     const loaded = await this.instances.findMany(sql, [...new Set(due.map((t) => t.sagaId))]);
     const current = new Map(loaded);
     const writes = emptyWrites();
@@ -144,7 +149,7 @@ export class TimerProcessor {
     this.totals.fired += fired;
     this.totals.applied += applied;
     this.totals.ignored += fired - applied;
-    return { claimed: due.length, armed: writes.schedule };
+    return { claimed: due.length, armed: writes.schedule, cancelled: writes.cancel };
   }
 
   private fireOne(

@@ -10,6 +10,12 @@ export interface ArmedTimer {
 /** Where the shell announces timers after commit; a no-op is fine (the sweeper finds them). */
 export interface TimerWakeupSink {
   wake(timers: readonly ArmedTimer[]): void;
+  /**
+   * Timers cancelled in a committed transaction: their wake-ups can go. Optional tidiness — a
+   * wake-up for a timer that is gone finds nothing to fire — but every one left behind costs a
+   * Redis job and a database round trip when it comes due.
+   */
+  forget?(keys: readonly string[]): void;
 }
 
 export const NO_WAKEUPS: TimerWakeupSink = { wake: () => undefined };
@@ -52,6 +58,14 @@ export class BullmqTimerWakeups implements TimerWakeupSink {
       opts: { jobId: jobIdOf(t.key), delay: t.delayMs, removeOnComplete: true, removeOnFail: 1000 },
     }));
     this.queue.addBulk(jobs).catch((e: unknown) => this.options.onError?.(e));
+  }
+
+  /** Fire and forget, after commit: removes the delayed jobs of cancelled timers. */
+  forget(keys: readonly string[]): void {
+    if (keys.length === 0) return;
+    Promise.all(keys.map((key) => this.queue.remove(jobIdOf(key)))).catch((e: unknown) =>
+      this.options.onError?.(e),
+    );
   }
 
   /** Runs `fire(key)` for each job when it comes due. */
