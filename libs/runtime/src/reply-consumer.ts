@@ -19,6 +19,12 @@ export interface ReplyConsumerOptions {
   readonly maxRetryTimeMs?: number;
   /** Where crashes are logged when there is no `onCrash` (default: a line on stderr). */
   readonly logger?: Logger;
+  /**
+   * Partitions applied at the same time (default 4). Safe: replies are keyed by saga id, so
+   * one saga's replies stay in one partition and in order; different partitions hold different
+   * sagas, each batch is its own transaction, and offsets are committed per partition.
+   */
+  readonly partitionsConcurrently?: number;
 }
 
 /** Totals since start, for logs, metrics and tests. */
@@ -101,6 +107,7 @@ export class ReplyConsumer {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 4,
       eachBatch: (payload) => this.onBatch(consumer, payload),
     });
   }
