@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
+import { Broker, kafkaSh } from '../support/own-broker';
 import { eventually, SERVER_URL } from '../support/infrastructure';
 import {
   expectAllFinished,
@@ -16,41 +16,8 @@ import {
   unfinishedCount,
 } from '../support/stack';
 
-const ROOT = join(__dirname, '..', '..');
 const BATCH = 30;
 const SESSION_TIMEOUT_MS = 6000;
-
-interface Broker {
-  readonly port: number;
-  readonly controllerPort: number;
-  readonly dir: string;
-}
-
-/**
- * `scripts/kafka.sh start|stop` for this file's own broker: its own ports and data dir, and
- * KAFKA_BROKERS removed from the environment (with it set, kafka.sh starts and stops nothing).
- */
-function kafkaSh(command: 'start' | 'stop', broker: Broker): Promise<string> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    KAFKA_PORT: String(broker.port),
-    KAFKA_CONTROLLER_PORT: String(broker.controllerPort),
-    KAFKA_DATA_DIR: broker.dir,
-    KAFKA_WAIT_SECONDS: '60',
-  };
-  delete env.KAFKA_BROKERS;
-  return new Promise((resolve, reject) => {
-    execFile(
-      'bash',
-      [join(ROOT, 'scripts', 'kafka.sh'), command],
-      { env, cwd: ROOT, timeout: 90_000 },
-      (error, stdout, stderr) =>
-        error
-          ? reject(new Error(`kafka.sh ${command} failed: ${error.message}\n${stdout}${stderr}`))
-          : resolve(stdout),
-    );
-  });
-}
 
 interface Readiness {
   readonly code: number;

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,7 @@ import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { z } from 'zod';
 import { Teardown } from '../support/fixtures';
+import { Broker, kafkaSh } from '../support/own-broker';
 import { createTestDatabase, eventually, uniqueTopicPrefix } from '../support/infrastructure';
 import { freePort } from '../support/stack';
 
@@ -34,7 +34,6 @@ import { freePort } from '../support/stack';
  * against a fake client: libs/participant/src/participant-recovery.spec.ts.
  */
 
-const ROOT = join(__dirname, '..', '..');
 const SESSION_TIMEOUT_MS = 6000;
 const SCHEMA = 'resilience_participant';
 
@@ -44,35 +43,6 @@ const Note = defineCommand({
   payload: z.object({ text: z.string(), stallMs: z.number().int().nonnegative() }),
   reply: z.object({}),
 });
-
-interface Broker {
-  readonly port: number;
-  readonly controllerPort: number;
-  readonly dir: string;
-}
-
-/** `scripts/kafka.sh start|stop` for this file's own broker (KAFKA_BROKERS unset, or it starts nothing). */
-function kafkaSh(command: 'start' | 'stop', broker: Broker): Promise<void> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    KAFKA_PORT: String(broker.port),
-    KAFKA_CONTROLLER_PORT: String(broker.controllerPort),
-    KAFKA_DATA_DIR: broker.dir,
-    KAFKA_WAIT_SECONDS: '60',
-  };
-  delete env.KAFKA_BROKERS;
-  return new Promise((resolve, reject) => {
-    execFile(
-      'bash',
-      [join(ROOT, 'scripts', 'kafka.sh'), command],
-      { env, cwd: ROOT, timeout: 90_000 },
-      (error, stdout, stderr) =>
-        error
-          ? reject(new Error(`kafka.sh ${command} failed: ${error.message}\n${stdout}${stderr}`))
-          : resolve(),
-    );
-  });
-}
 
 /**
  * The apps' client settings (createKafka), with kafkajs' log kept in `lines` instead of printed:
