@@ -26,8 +26,22 @@ const CORE_TABLES = [
   'inbox_message',
   'parked_message',
   'saga_timer',
+  'api_key',
+  'audit_record',
 ];
-const MIGRATION_NAMES = ['CoreStore1764100000000', 'SagaTimers1764200000000'];
+const MIGRATION_NAMES = [
+  'CoreStore1764100000000',
+  'SagaTimers1764200000000',
+  'AdminSecurity1764300000000',
+  'AdminSearch1764400000000',
+];
+/** The tables each migration creates, in order (the search migration only adds indexes). */
+const TABLES_BY_MIGRATION: readonly (readonly string[])[] = [
+  CORE_TABLES.slice(0, 6),
+  ['saga_timer'],
+  ['api_key', 'audit_record'],
+  [],
+];
 
 /**
  * The migrations on a real PostgreSQL: up on a fresh database, idempotent, down, up again,
@@ -83,11 +97,13 @@ describe('migrations', () => {
   });
 
   it('drops every table on undo, and two processes migrating at once re-create them exactly once', async () => {
-    // Undo runs one migration at a time, latest first: the timers, then the core store.
-    await dataSource.undoLastMigration({ transaction: 'each' });
-    expect(await coreTablesPresent()).toEqual(CORE_TABLES.filter((t) => t !== 'saga_timer').sort());
-    await expect(assertMigrated(dataSource)).rejects.toThrow(/npm run migrate/);
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    // Undo runs one migration at a time, latest first; each takes exactly its own tables away.
+    for (let undone = MIGRATION_NAMES.length - 1; undone >= 0; undone--) {
+      await dataSource.undoLastMigration({ transaction: 'each' });
+      const left = TABLES_BY_MIGRATION.slice(0, undone).flat();
+      expect(await coreTablesPresent()).toEqual([...left].sort());
+      await expect(assertMigrated(dataSource)).rejects.toThrow(/npm run migrate/);
+    }
     expect(await coreTablesPresent()).toEqual([]);
     await expect(assertMigrated(dataSource)).rejects.toThrow(
       /pending Sagaflow migrations: run `npm run migrate`/,
@@ -97,7 +113,7 @@ describe('migrations', () => {
     const other = await connect();
     extra.push(other);
     const results = await Promise.all([runMigrations(dataSource), runMigrations(other)]);
-    expect(results.map((r) => r.length).sort()).toEqual([0, 2]);
+    expect(results.map((r) => r.length).sort()).toEqual([0, MIGRATION_NAMES.length]);
     expect(results.flat()).toEqual(MIGRATION_NAMES);
     expect(await coreTablesPresent()).toEqual([...CORE_TABLES].sort());
     await expect(assertMigrated(other)).resolves.toBeUndefined();
