@@ -60,6 +60,23 @@ describe('ApiExceptionFilter', () => {
     if (status === 500) expect((res.body as ApiErrorBody).message).not.toMatch(/boom|secret/);
   });
 
+  it.each([
+    Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+    }),
+    Object.assign(new Error('query failed'), {
+      driverError: Object.assign(new Error('database "x" is not currently accepting connections'), {
+        code: '55000',
+      }),
+    }),
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+  ])('answers an unreachable store with 503 STORE_UNAVAILABLE and Retry-After (%s)', async (e) => {
+    const { h, res } = host();
+    await new ApiExceptionFilter().catch(e, h);
+    expect(res.body).toMatchObject({ statusCode: 503, code: 'STORE_UNAVAILABLE' });
+    expect(res.headers).toEqual({ 'Retry-After': '1' });
+  });
+
   it('waits for the audit record before answering, and answers even when the audit fails', async () => {
     const { h, events } = host();
     const auditor: ErrorAuditor = {

@@ -50,6 +50,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (res.headersSent) return;
     if (exception instanceof ApiError && exception.headers) res.set(exception.headers);
+    if (body.code === 'STORE_UNAVAILABLE') res.set({ 'Retry-After': '1' });
     res.status(body.statusCode).json(body);
   }
 
@@ -97,6 +98,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const clientError = asClientError(exception);
     if (clientError) return clientError;
+    if (isStoreUnavailable(exception)) {
+      this.logger.warn(`the store is unavailable: ${describe(exception)}`);
+      return {
+        statusCode: 503,
+        code: 'STORE_UNAVAILABLE',
+        message: 'the database is unavailable; nothing was changed — retry shortly',
+      };
+    }
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return {
       statusCode: 500,
@@ -120,6 +129,29 @@ function asClientError(exception: unknown): ApiErrorBody | null {
     code: CODE_BY_HTTP_STATUS[e.status] ?? 'HTTP_ERROR',
     message: typeof e.message === 'string' ? e.message : 'the request was refused',
   };
+}
+
+/**
+ * PostgreSQL is down, restarting or refusing connections (the error, or the one it wraps):
+ * a 503 the caller can retry, not a 500. Codes: 57P01–57P03 (shutdown, crash, cannot connect
+ * now), 55000 with "not currently accepting connections", 08xxx connection exceptions.
+ */
+export function isStoreUnavailable(exception: unknown): boolean {
+  const e = exception as { code?: unknown; message?: unknown; driverError?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (/^57P0[123]$/.test(code) || code.startsWith('08')) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
+  if (
+    /not currently accepting connections|Connection terminated|timeout exceeded when trying to connect/i.test(
+      message,
+    )
+  )
+    return true;
+  return e.driverError !== undefined && e.driverError !== exception
+    ? isStoreUnavailable(e.driverError)
+    : false;
 }
 
 function describe(error: unknown): string {
