@@ -4,14 +4,15 @@ import { loadConfig, SagaflowConfig } from '@sagaflow/config';
 import { createKafka } from '@sagaflow/messaging';
 import {
   createProcessTelemetry,
+  HealthController,
   METRICS_REGISTRY,
   MetricsController,
   ProcessTelemetry,
+  READINESS_PROBES,
 } from '@sagaflow/observability';
 import { bootstrapStore, BullmqTimerWakeups, DefinitionRegistry } from '@sagaflow/runtime';
 import { sampleDefinitions } from '@sagaflow/sample-order';
 import { DataSource } from 'typeorm';
-import { HealthController } from './health.controller';
 import { MetricsSetup } from './metrics-setup';
 import { OrchestratorService } from './orchestrator.service';
 import { ReadinessProbes } from './readiness-probes';
@@ -99,6 +100,7 @@ const wakeupLogger = new Logger('TimerWakeups');
       useFactory: (d: DataSource, c: SagaflowConfig) => new ReadinessProbes(d, c),
       inject: [DataSource, CONFIG],
     },
+    { provide: READINESS_PROBES, useExisting: ReadinessProbes },
     {
       provide: MetricsSetup,
       useFactory: (

@@ -14,3 +14,4 @@ export * from './health/dependency-probes';
 export * from './nest/pino-nest-logger';
 export * from './nest/metrics.controller';
 export * from './nest/readiness';
+export * from './nest/health.controller';

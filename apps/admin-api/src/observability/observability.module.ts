@@ -3,14 +3,15 @@ import { TerminusModule } from '@nestjs/terminus';
 import { SagaflowConfig } from '@sagaflow/config';
 import {
   createProcessTelemetry,
+  HealthController,
   METRICS_REGISTRY,
   MetricsController,
   ProcessTelemetry,
+  READINESS_PROBES,
 } from '@sagaflow/observability';
 import { DefinitionRegistry } from '@sagaflow/runtime';
 import { DataSource } from 'typeorm';
 import { CONFIG } from '../tokens';
-import { HealthController } from './health.controller';
 import { ObservabilitySetup } from './observability-setup';
 import { AdminReadinessProbes } from './readiness-probes';
 
@@ -49,6 +50,7 @@ export const PROCESS_TELEMETRY = 'SAGAFLOW_PROCESS_TELEMETRY';
       useFactory: (d: DataSource, c: SagaflowConfig) => new AdminReadinessProbes(d, c),
       inject: [DataSource, CONFIG],
     },
+    { provide: READINESS_PROBES, useExisting: AdminReadinessProbes },
   ],
   exports: [PROCESS_TELEMETRY],
 })

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { PARKED_STATUSES, ParkedStatus } from '@sagaflow/persistence';
 import { Transform } from 'class-transformer';
 import {
@@ -12,6 +12,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { ActionDto } from '../../actions/action.dto';
 import { decimalNumber } from '../query-transforms';
 
 export const MAX_PARKED_PAGE = 500;
@@ -60,15 +61,5 @@ export class ListParkedMessagesDto {
   cursor?: string;
 }
 
-/** `POST /parked-messages/:id/replay` and `/discard`: every resolution says why. */
-export class ResolveParkedMessageDto {
-  @ApiProperty({
-    description: 'Why: kept with the message and in the audit log.',
-    minLength: 3,
-    maxLength: 500,
-    example: 'participant fixed in release 2.3.1; the reply is valid now',
-  })
-  @IsString()
-  @Length(3, 500, { message: 'reason must be 3 to 500 characters: say why you act' })
-  reason!: string;
-}
+/** `POST /parked-messages/:id/replay` and `/discard`: every resolution says why, like any action. */
+export class ResolveParkedMessageDto extends ActionDto {}
