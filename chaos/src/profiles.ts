@@ -22,7 +22,8 @@ export interface ParticipantFaultRates {
 export const INJECTION_KINDS = [
   'duplicate', // a copy of an applied reply, same message id: dropped as a duplicate
   'late', // a new reply for a saga that has ended: ignored (late)
-  'stale', // a reply for an attempt that does not exist: ignored (stale)
+  'stale', // a reply for an attempt never sent: parked (unmatched-reply), or ignored (stale) if the saga moved on
+  'forged', // an inReplyTo that names no command sent: parked (unmatched-reply)
   'not-json', // parked (malformed)
   'wrong-protocol', // parked (malformed)
   'bad-saga-id', // parked (malformed)

@@ -325,7 +325,7 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
     });
   });
 
-  it('parks unknown-saga, malformed and invalid replies with a reason, and keeps consuming the partition', async () => {
+  it('parks unknown-saga, malformed, invalid and forged replies with a reason, and keeps consuming the partition', async () => {
     const parkedBefore = await lastParkedId();
     const before = { ...stack.replies.totals };
     const saga = await withRelayPaused(async () => {
@@ -335,7 +335,7 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
       const valid: ReplyEnvelope = {
         protocol: PROTOCOL,
         messageId: `bad-${randomUUID()}`,
-        inReplyTo: 'nothing',
+        inReplyTo: `${saga.id}:reserveCredit:forward:1`,
         sagaId: saga.id,
         step: 'reserveCredit',
         kind: 'forward',
@@ -361,12 +361,20 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
         },
         { key: saga.id, value: null },
         replyMessage({ ...valid, data: { reservationId: 42 } }),
+        // Forged: answers no command the orchestrator sent. Never applied, never just ignored.
+        replyMessage({ ...valid, messageId: `forged-${randomUUID()}`, inReplyTo: 'cmd-42' }),
+        replyMessage({
+          ...valid,
+          messageId: `unsent-${randomUUID()}`,
+          attempt: 999,
+          inReplyTo: `${saga.id}:reserveCredit:forward:999`,
+        }),
       ]);
-      const parked = await eventually('five parked replies', async () => {
+      const parked = await eventually('seven parked replies', async () => {
         const rows = await parkedSince(parkedBefore);
-        return rows.length >= 5 ? rows : undefined;
+        return rows.length >= 7 ? rows : undefined;
       });
-      expect(parked).toHaveLength(5);
+      expect(parked).toHaveLength(7);
       expect(parked).toEqual(
         expect.arrayContaining([
           expect.objectContaining({
@@ -399,12 +407,23 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
             body: expect.stringContaining('"reservationId":42'),
             reason: expect.stringContaining('reserveCredit'),
           }),
+          expect.objectContaining({
+            reason_code: 'unmatched-reply',
+            saga_id: saga.id,
+            body: expect.stringContaining('cmd-42'),
+            reason: expect.stringContaining("echo the command's messageId"),
+          }),
+          expect.objectContaining({
+            reason_code: 'unmatched-reply',
+            saga_id: saga.id,
+            reason: expect.stringContaining('attempt 999 was never sent'),
+          }),
         ]),
       );
       expect(parked.every((p) => p.topic === stack.replyTopic && p.message_key === saga.id)).toBe(
         true,
       );
-      await totalsReach('parked', before.parked + 5);
+      await totalsReach('parked', before.parked + 7);
       // Parking changed nothing: the saga still waits for its first reply.
       expect(await stack.load(saga.id)).toEqual(saga);
       return saga;
@@ -414,7 +433,7 @@ describe('Kafka round trip (outbox → participant → reply → new state)', ()
     await stack.waitFor(saga.id, 'completed');
     const later = await stack.start();
     await stack.waitFor(later.id, 'completed');
-    expect(stack.replies.totals.parked).toBe(before.parked + 5);
+    expect(stack.replies.totals.parked).toBe(before.parked + 7);
   });
 
   it('applies a command published twice only once, and the saga still completes', async () => {

@@ -8,7 +8,8 @@ import { verdict, Verdict } from './verdict';
 const MUST: Record<InjectionKind, { parked?: string[]; ignored?: boolean; dropped?: boolean }> = {
   duplicate: { dropped: true },
   late: { ignored: true },
-  stale: { ignored: true },
+  stale: { parked: ['unmatched-reply'], ignored: true },
+  forged: { parked: ['unmatched-reply'] },
   'not-json': { parked: ['malformed'] },
   'wrong-protocol': { parked: ['malformed'] },
   'bad-saga-id': { parked: ['malformed'] },

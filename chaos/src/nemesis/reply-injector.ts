@@ -41,8 +41,8 @@ interface JournalReply {
 /**
  * Writes duplicate, late, stale, malformed and forged replies straight onto the run's reply
  * topic, as a buggy or hostile producer could. Targets come from the store: a reply already
- * applied (to duplicate), a saga that has ended (late), a saga still running (stale and
- * invalid data). Each message carries the `chaos-injection` header with its id.
+ * applied (to duplicate), a saga that has ended (late), a saga still running (an attempt never
+ * sent, a forged `inReplyTo`, invalid data). Each message carries the `chaos-injection` header with its id.
  */
 export class ReplyInjector {
   readonly injections: Injection[] = [];
@@ -85,7 +85,8 @@ export class ReplyInjector {
     const envelope = (r: JournalReply, messageId: string, attempt = r.attempt) => ({
       protocol: PROTOCOL,
       messageId,
-      inReplyTo: messageId.replace(/^reply:/, ''),
+      // The command this reply answers: what a participant echoes (a forged one is below).
+      inReplyTo: `${r.saga_id}:${r.step}:${r.kind}:${attempt}`,
       sagaId: r.saga_id,
       step: r.step,
       kind: r.kind,
@@ -126,6 +127,10 @@ export class ReplyInjector {
           r &&
           json({ ...envelope(r, fresh, 999), outcome: 'success', data: SKIP_REPLIES[r.step] ?? {} })
         );
+      }
+      case 'forged': {
+        const r = await target(CURRENT_COMMANDS);
+        return r && json({ ...envelope(r, fresh), inReplyTo: `chaos-forged-${inj.id}` });
       }
       case 'invalid-data': {
         const r = await target(CURRENT_COMMANDS);

@@ -6,4 +6,6 @@ export { decide } from './decide';
 export { compensationPlan } from './operator';
 export type { PlannedCommand } from './operator';
 export { commandMessageId, idempotencyKey } from './commands';
+export { unmatchedReply } from './provenance';
+export type { ReplyAddress } from './provenance';
 export { attemptTimerKey, deadlineKey } from './timers';

@@ -8,6 +8,7 @@ export const KNOWN_PARK_REASONS: readonly string[] = [
   'unknown-definition',
   'invalid-reply',
   'unknown-step',
+  'unmatched-reply',
   'malformed-event',
   'invalid-event',
   'invalid-input',

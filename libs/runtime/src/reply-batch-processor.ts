@@ -1,5 +1,5 @@
 import { crashPoint } from '@sagaflow/config';
-import { decide, SagaInstance } from '@sagaflow/engine';
+import { decide, SagaInstance, unmatchedReply } from '@sagaflow/engine';
 import { decodeReply, headersToStrings, ReplyEnvelope } from '@sagaflow/messaging';
 import {
   processTelemetry,
@@ -186,6 +186,9 @@ export class ReplyBatchProcessor {
         ),
       };
     }
+    const unmatched = unmatchedReply(definition, instance, reply);
+    if (unmatched)
+      return { kind: 'park', parked: park(raw, 'unmatched-reply', unmatched, instance.id) };
     const decision = decide(definition, instance, {
       type: 'replyReceived',
       messageId: reply.messageId,
