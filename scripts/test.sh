@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine: `npm test`. Installs dependencies, checks PostgreSQL and
 # Redis, starts a local Kafka broker (unless KAFKA_BROKERS is set), then runs the static
-# checks, the pure unit tier and the integration/end-to-end tier against the real services.
+# checks, the pure unit tier, the integration/end-to-end tier against the real services, and
+# the chaos smoke profile.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -27,5 +28,16 @@ npx jest --selectProjects unit
 say "integration and end-to-end tier (PostgreSQL, Kafka, processes)"
 # --forceExit: a leaked handle must fail loudly in review, never hang CI until its time limit.
 npx jest --selectProjects integration --runInBand --forceExit
+
+# The chaos smoke profile: the whole system under a seeded nemesis, then a verdict per
+# invariant of ../shared/RELIABILITY.md (method and figures in docs/reliability.md). Exit code 1
+# (an invariant failed) and 3 (inconclusive) both fail the run. SAGAFLOW_CHAOS_SMOKE=0 skips it
+# (a quick local run); SAGAFLOW_CHAOS_SEED=N replays a run's plan.
+if [ "${SAGAFLOW_CHAOS_SMOKE:-1}" != "0" ]; then
+  say "chaos smoke tier (two orchestrators, the admin API and misbehaving participants under faults)"
+  npx tsc -p chaos/tsconfig.json
+  TS_NODE_BASEURL="$ROOT/dist" node -r tsconfig-paths/register dist/chaos/src/main.js \
+    --profile smoke ${SAGAFLOW_CHAOS_SEED:+--seed "$SAGAFLOW_CHAOS_SEED"}
+fi
 
 say "all tests passed in $(($(date +%s) - started)) s"
