@@ -1,4 +1,5 @@
-import { Consumer, EachMessageHandler, Kafka } from 'kafkajs';
+import { ConsumerTimings, SelfHealingConsumer } from '@sagaflow/messaging';
+import { EachMessageHandler, Kafka } from 'kafkajs';
 import { InvalidParticipantOptionsError } from './participant-errors';
 
 /** Who brings a participant's Kafka client back after a failure. */
@@ -43,18 +44,8 @@ export interface ParticipantConsumerOptions extends ParticipantKafkaSettings {
   readonly eachMessage: EachMessageHandler;
 }
 
-/** Resolved timings of one consumer group member. */
-export interface ConsumerTimings {
-  readonly sessionTimeout: number;
-  readonly heartbeatInterval: number;
-  readonly rebalanceTimeout: number;
-  readonly maxRetryTime: number;
-}
-
 const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RETRY_TIME_MS = 5000;
-const FIRST_REBUILD_DELAY_MS = 500;
-const DISCONNECT_BOUND_MS = 5000;
 
 /**
  * The timings a consumer runs with; throws InvalidParticipantOptionsError on values kafkajs
@@ -81,13 +72,9 @@ export function consumerTimings(settings: ParticipantKafkaSettings): ConsumerTim
 }
 
 /**
- * A participant's consumer group member that never stays down while the process lives.
- * kafkajs restarts a consumer that crashed with a retriable error (a handler that kept
- * failing, a broker that stayed away through every retry); a crash it deems non-retriable
- * (after a broker restart "The coordinator is not aware of this member", a protocol error
- * while partitions move) leaves it stopped for good, and the participant would never read
- * another command. Then this class disconnects that consumer and builds a new one, with a
- * capped backoff, until it runs or `stop()` is called.
+ * A participant's consumer group member that never stays down while the process lives: a
+ * consumer kafkajs gave up on is replaced (see SelfHealingConsumer in `@sagaflow/messaging`,
+ * shared with the orchestrator's reply consumer).
  *
  * @example
  * const consumer = new ParticipantConsumer(kafka, { groupId: 'audit', topics: ['audit.events'],
@@ -95,105 +82,35 @@ export function consumerTimings(settings: ParticipantKafkaSettings): ConsumerTim
  * await consumer.start(); // … and `await consumer.stop()` on shutdown
  */
 export class ParticipantConsumer {
-  private consumer: Consumer | null = null;
-  private stopping = false;
-  private rebuildTimer: NodeJS.Timeout | null = null;
-  private rebuilding: Promise<void> | null = null;
-  private failedRebuilds = 0;
-  private readonly timings: ConsumerTimings;
-  /** Crashes seen and consumers rebuilt since start, for logs and tests. */
-  readonly totals = { crashes: 0, rebuilds: 0 };
+  private readonly member: SelfHealingConsumer;
 
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly options: ParticipantConsumerOptions,
-  ) {
-    this.timings = consumerTimings(options);
+  constructor(kafka: Kafka, options: ParticipantConsumerOptions) {
+    this.member = new SelfHealingConsumer(kafka, {
+      groupId: options.groupId,
+      timings: consumerTimings(options),
+      runConsumer: async (consumer) => {
+        await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+        await consumer.run({
+          partitionsConsumedConcurrently: options.concurrency,
+          eachMessage: options.eachMessage,
+        });
+      },
+      onCrash: options.onCrash ?? logRecovery(options.groupId),
+    });
+  }
+
+  /** Crashes seen and consumers rebuilt since start, for logs and tests. */
+  get totals(): { readonly crashes: number; readonly rebuilds: number } {
+    return this.member.totals;
   }
 
   async start(): Promise<void> {
-    this.stopping = false;
-    await this.run();
+    await this.member.start();
   }
 
   /** Stops for good: no rebuild is scheduled after this, and a pending one is cancelled. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
-    this.rebuildTimer = null;
-    await this.rebuilding;
-    const consumer = this.consumer;
-    this.consumer = null;
-    await consumer?.disconnect();
-  }
-
-  /** Creates, connects, subscribes and runs one kafkajs consumer. */
-  private async run(): Promise<void> {
-    const { sessionTimeout, heartbeatInterval, rebalanceTimeout, maxRetryTime } = this.timings;
-    const consumer = this.kafka.consumer({
-      groupId: this.options.groupId,
-      sessionTimeout,
-      heartbeatInterval,
-      rebalanceTimeout,
-      maxWaitTimeInMs: 50,
-      retry: {
-        initialRetryTime: 300,
-        maxRetryTime,
-        retries: 10,
-        restartOnFailure: async () => !this.stopping,
-      },
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (this.stopping || this.consumer !== consumer) return;
-      this.totals.crashes++;
-      this.report(payload.error, payload.restart ? 'kafkajs' : 'rebuild');
-      if (!payload.restart) this.scheduleRebuild(consumer);
-    });
-    // Back in a group: the next crash starts the backoff from the beginning again.
-    consumer.on(consumer.events.GROUP_JOIN, () => (this.failedRebuilds = 0));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: this.options.concurrency,
-      eachMessage: this.options.eachMessage,
-    });
-  }
-
-  /** Replaces a consumer kafkajs gave up on, after 0.5 s doubling up to maxRetryTime. */
-  private scheduleRebuild(dead: Consumer): void {
-    if (this.stopping || this.consumer !== dead || this.rebuildTimer) return;
-    const delay = Math.min(
-      FIRST_REBUILD_DELAY_MS * 2 ** this.failedRebuilds,
-      this.timings.maxRetryTime,
-    );
-    this.failedRebuilds++;
-    this.rebuildTimer = setTimeout(() => {
-      this.rebuildTimer = null;
-      this.rebuilding = this.rebuild(dead).finally(() => (this.rebuilding = null));
-    }, delay);
-  }
-
-  private async rebuild(dead: Consumer): Promise<void> {
-    if (this.stopping || this.consumer !== dead) return;
-    // kafkajs disconnected it when it crashed; bounded in case a half-dead one hangs.
-    await Promise.race([
-      dead.disconnect().catch(() => undefined),
-      new Promise((resolve) => setTimeout(resolve, DISCONNECT_BOUND_MS).unref()),
-    ]);
-    try {
-      this.totals.rebuilds++;
-      await this.run();
-    } catch (error) {
-      // connect or subscribe failed (the broker is still away): drop it, try again later
-      const failed = this.consumer;
-      this.report(error, 'rebuild');
-      if (failed && !this.stopping) this.scheduleRebuild(failed);
-    }
-  }
-
-  private report(error: unknown, recovery: ParticipantRecovery): void {
-    (this.options.onCrash ?? logRecovery(this.options.groupId))(error, recovery);
+    await this.member.stop();
   }
 }
 
