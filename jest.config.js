@@ -16,7 +16,11 @@ const base = {
 
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,migrations}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,migrations,chaos}/**/*.spec.ts'],
+    },
     {
       ...base,
       displayName: 'integration',

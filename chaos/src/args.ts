@@ -9,7 +9,7 @@ export interface RunArgs {
   readonly sabotage: boolean;
 }
 
-export const USAGE = `usage: npm run chaos -- [--profile smoke|long] [--seed N] [--scale F] [--sagas N] [--rate R] [--no-faults] [--keep] [--sabotage]
+export const USAGE = `usage: npm run chaos -- [--profile smoke|long] [--seed N] [--scale F] [--sagas N] [--rate R] [--no-faults] [--pg-restart] [--keep] [--sabotage]
 
   --profile   smoke (default: ${PROFILES.smoke.sagas} sagas, a handful of each fault) or long (${PROFILES.long.sagas} sagas, ${PROFILES.long.nemesis.randomKills + PROFILES.long.nemesis.doubleKills} kills plus crash points)
   --seed      replays a run's plan: sagas, participant misbehaviour and fault schedule (printed first)
@@ -17,6 +17,8 @@ export const USAGE = `usage: npm run chaos -- [--profile smoke|long] [--seed N] 
   --sagas     number of sagas (after --scale)
   --rate      sagas started per second
   --no-faults no nemesis and well-behaved participants: a baseline of the same checks
+  --pg-restart the PostgreSQL outages stop and start the whole server (pg_ctlcluster, fast
+              shutdown) instead of cutting the run's database: only where nobody else uses it
   --keep      keep the database and the broker's data dir (always kept when a check fails)
   --sabotage  a test of the checker: break the store in one known way per invariant after the
               drain; passes (exit 0) only if every broken invariant is reported FAIL`;
@@ -28,11 +30,22 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (['keep', 'no-faults', 'sabotage', 'help'].includes(name)) flags.set(name, true);
+    if (['keep', 'no-faults', 'sabotage', 'pg-restart', 'help'].includes(name))
+      flags.set(name, true);
     else flags.set(name, inline ?? argv[++i] ?? '');
   }
   if (flags.has('help')) throw new Error(USAGE);
-  const known = ['profile', 'seed', 'scale', 'sagas', 'rate', 'keep', 'no-faults', 'sabotage'];
+  const known = [
+    'profile',
+    'seed',
+    'scale',
+    'sagas',
+    'rate',
+    'keep',
+    'no-faults',
+    'sabotage',
+    'pg-restart',
+  ];
   const unknown = [...flags.keys()].filter((f) => !known.includes(f));
   if (unknown.length > 0) throw new Error(`unknown option --${unknown[0]}\n${USAGE}`);
   const name = String(flags.get('profile') ?? 'smoke');
@@ -43,6 +56,8 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     profile = { ...profile, sagas: Math.round(number(flags, 'sagas', profile.sagas)) };
   if (flags.has('rate'))
     profile = { ...profile, startsPerSecond: number(flags, 'rate', profile.startsPerSecond) };
+  if (flags.has('pg-restart'))
+    profile = { ...profile, nemesis: { ...profile.nemesis, pgOutage: 'restart' } };
   if (flags.has('no-faults')) profile = withoutFaults(profile);
   return {
     profile,

@@ -48,6 +48,12 @@ export interface NemesisPlan {
   readonly kafkaHardKills: number;
   readonly pgCuts: number;
   readonly pgCutMs: number;
+  /**
+   * How a PostgreSQL outage is made: `cut` refuses and terminates the connections to the run's
+   * database only (safe on a server others use); `restart` stops the whole server (fast
+   * shutdown) and starts it again after `pgCutMs` — only where nobody else uses it (`--pg-restart`).
+   */
+  readonly pgOutage: 'cut' | 'restart';
   readonly redisFlushes: number;
   /** SIGKILLs of a participant process from outside (besides their own crashes). */
   readonly participantKills: number;
@@ -109,6 +115,7 @@ export const SMOKE: Profile = {
     kafkaHardKills: 0,
     pgCuts: 1,
     pgCutMs: 4000,
+    pgOutage: 'cut',
     redisFlushes: 2,
     participantKills: 1,
     operatorBursts: 4,
@@ -136,6 +143,7 @@ export const LONG: Profile = {
     kafkaHardKills: 2,
     pgCuts: 5,
     pgCutMs: 5000,
+    pgOutage: 'cut',
     redisFlushes: 8,
     participantKills: 8,
     operatorBursts: 40,

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { SERVER_URL } from '../../../test/support/infrastructure';
 import { KafkaBroker } from '../infra/kafka-broker';
@@ -55,6 +57,74 @@ export async function cutPostgres(database: string, ms: number): Promise<string>
     await admin.end().catch(() => undefined);
   }
   return `${terminated} backends terminated`;
+}
+
+const run = promisify(execFile);
+
+/** The Debian cluster (version, name) that serves the shared PostgreSQL port. */
+async function serverCluster(): Promise<[string, string]> {
+  const port = new URL(SERVER_URL).port || '5432';
+  const { stdout } = await run('pg_lsclusters', ['-h']);
+  const line = stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[2] === port);
+  if (!line) throw new Error(`pg_lsclusters lists no cluster on port ${port}`);
+  return [line[0]!, line[1]!];
+}
+
+async function pgCtl(action: 'stop' | 'start', extra: string[] = []): Promise<void> {
+  const [version, name] = await serverCluster();
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, action, ...extra], {
+    timeout: 60_000,
+  });
+}
+
+/** Whether this machine lets the harness restart the server (Debian's tools, a known cluster). */
+export async function canRestartPostgres(): Promise<boolean> {
+  try {
+    await serverCluster();
+    return true;
+  } catch (error) {
+    log(
+      `nemesis: cannot restart PostgreSQL here (${describe(error)}); cutting the database instead`,
+    );
+    return false;
+  }
+}
+
+/**
+ * A real PostgreSQL restart (`--pg-restart`): the whole server stopped with a fast shutdown
+ * (every backend terminated, new connections refused), down for `ms`, then started again. Only
+ * where nobody else uses the server: CI, or a machine of one's own.
+ */
+export async function restartPostgres(ms: number): Promise<string> {
+  const began = Date.now();
+  try {
+    await pgCtl('stop', ['-m', 'fast']);
+    log(`nemesis: PostgreSQL server stopped (fast shutdown); down for ${ms} ms`);
+    await sleep(ms);
+  } finally {
+    await ensurePostgresRunning();
+  }
+  return `server restarted, back after ${Date.now() - began} ms`;
+}
+
+/** Starts the shared server if it is down (what a restart interrupted half-way left behind). */
+export async function ensurePostgresRunning(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { stdout } = await run('pg_lsclusters', ['-h']);
+    const port = new URL(SERVER_URL).port || '5432';
+    if (stdout.split('\n').some((l) => l.includes(` ${port} online`))) return;
+    try {
+      await pgCtl('start');
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      log(`nemesis: PostgreSQL start failed (${describe(error)}); again`);
+      await sleep(1000);
+    }
+  }
 }
 
 /** Connections to the run's database allowed again (whatever a cut left behind). */

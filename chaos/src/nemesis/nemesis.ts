@@ -3,7 +3,14 @@ import { deleteRunKeys } from '../infra/run-redis';
 import { REDIS_URL, Topology } from '../infra/topology';
 import { describe, log, sleep } from '../log';
 import { Rng } from '../random';
-import { allowConnections, cutPostgres, restartKafka } from './dependency-faults';
+import {
+  allowConnections,
+  canRestartPostgres,
+  cutPostgres,
+  ensurePostgresRunning,
+  restartKafka,
+  restartPostgres,
+} from './dependency-faults';
 import { OperatorChaos } from './operator-chaos';
 import { RecoveryProbe } from './recovery-probe';
 import { ReplyInjector } from './reply-injector';
@@ -50,6 +57,9 @@ export class Nemesis {
   private readonly watchers = new Set<Promise<void>>();
   private readonly watching = new Map<string, Set<Promise<void>>>();
   private lastInfraEnd = 0;
+
+  /** Set once a real server restart ran: the drain makes sure the server is up. */
+  private restartedPostgres = false;
 
   constructor(
     private readonly topology: Topology,
@@ -116,6 +126,7 @@ export class Nemesis {
   async restore(): Promise<void> {
     await Promise.all(this.watchers);
     await this.topology.broker.start();
+    if (this.restartedPostgres) await ensurePostgresRunning();
     await allowConnections(this.topology.database.name);
     await this.topology.whenAllReady();
     const repeated = await this.operators.repeatUnanswered();
@@ -180,7 +191,10 @@ export class Nemesis {
       case 'kafka-restart':
         return restartKafka(this.topology.broker, event.mode, event.downMs);
       case 'pg-cut':
-        return cutPostgres(this.topology.database.name, event.ms);
+        if (event.mode === 'cut' || !(await canRestartPostgres()))
+          return cutPostgres(this.topology.database.name, event.ms);
+        this.restartedPostgres = true;
+        return restartPostgres(event.ms);
       case 'redis-flush':
         return `deleted ${await deleteRunKeys(REDIS_URL, this.topology.prefix)} keys`;
       case 'kill-participant':

@@ -29,7 +29,7 @@ export type NemesisEvent = { readonly at: number } & (
     }
   | { readonly kind: 'admin-crash-point'; readonly point: (typeof ADMIN_CRASH_POINTS)[number] }
   | { readonly kind: 'kafka-restart'; readonly mode: 'clean' | 'hard'; readonly downMs: number }
-  | { readonly kind: 'pg-cut'; readonly ms: number }
+  | { readonly kind: 'pg-cut'; readonly ms: number; readonly mode: 'cut' | 'restart' }
   | { readonly kind: 'redis-flush' }
   | { readonly kind: 'kill-participant'; readonly service: ChaosService }
   | { readonly kind: 'inject'; readonly injection: InjectionKind }
@@ -96,7 +96,7 @@ export function drawSchedule(rng: Rng, plan: NemesisPlan, loadMs: number): Nemes
     mode: 'hard',
     downMs: rng.int(2000, 6000),
   }));
-  times(plan.pgCuts, () => ({ at: at(), kind: 'pg-cut', ms: plan.pgCutMs }));
+  times(plan.pgCuts, () => ({ at: at(), kind: 'pg-cut', ms: plan.pgCutMs, mode: plan.pgOutage }));
   times(plan.redisFlushes, () => ({ at: at(), kind: 'redis-flush' }));
   times(plan.participantKills, () => ({
     at: at(),
