@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { AdminClient, RequestRecord } from '../driver/admin-client';
 import { SKIP_REPLIES } from '../driver/resolver';
+import { patiently } from '../infra/chaos-database';
 import { RunKeys } from '../infra/topology';
 import { ORDER_STEPS } from '../plan';
 import { Rng } from '../random';
@@ -67,16 +68,19 @@ export class OperatorChaos {
   ) {}
 
   async burst(size: number): Promise<void> {
-    const { rows } = await this.pool.query<{
-      id: string;
-      status: string;
-      version: number;
-      current_step: number | null;
-      last_error: { step: string } | null;
-    }>(
-      `SELECT id, status, version, current_step, last_error FROM saga_instance
+    // Patient: a burst may fall in the PostgreSQL outage the other lane is causing.
+    const { rows } = await patiently(() =>
+      this.pool.query<{
+        id: string;
+        status: string;
+        version: number;
+        current_step: number | null;
+        last_error: { step: string } | null;
+      }>(
+        `SELECT id, status, version, current_step, last_error FROM saga_instance
         WHERE status IN ('running', 'compensating', 'failed') ORDER BY random() LIMIT $1`,
-      [size],
+        [size],
+      ),
     );
     const targets = rows.map((r) => ({
       id: r.id,

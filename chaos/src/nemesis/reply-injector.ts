@@ -3,6 +3,7 @@ import { PROTOCOL } from '@sagaflow/messaging';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { SKIP_REPLIES } from '../driver/resolver';
+import { patiently } from '../infra/chaos-database';
 import { InjectionKind } from '../profiles';
 import { Rng } from '../random';
 
@@ -95,7 +96,7 @@ export class ReplyInjector {
       ...outcomeOf(r.detail.outcome),
     });
     const target = async (sql: string) => {
-      const { rows } = await this.pool.query<JournalReply>(sql);
+      const { rows } = await patiently(() => this.pool.query<JournalReply>(sql));
       if (rows.length === 0) {
         inj.note = 'no target saga yet';
         return null;
