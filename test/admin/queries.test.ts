@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { SagaFailure, SagaInstance, SagaStatus } from '@sagaflow/engine';
 import { SagaInstanceRepository, withTransaction } from '@sagaflow/persistence';
-import { defineSaga } from '@sagaflow/saga-dsl';
-import { ChargePayment, orderSaga } from '@sagaflow/sample-order';
-import { z } from 'zod';
+import { orderSaga } from '@sagaflow/sample-order';
 import { Response } from 'supertest';
 import { AdminApp, startAdminApi } from '../support/admin-app';
-import { createMigratedStore, orderInput, TestStore } from '../support/fixtures';
+import { createMigratedStore, orderInput, refundSaga, TestStore } from '../support/fixtures';
 import { uniqueTopicPrefix } from '../support/infrastructure';
 
 /**
@@ -14,18 +12,6 @@ import { uniqueTopicPrefix } from '../support/infrastructure';
  * filter, sorting, keyset pages), counts, one saga (with redaction for viewers) and the
  * definitions. The app runs in process (startAdminApi) on a database of its own.
  */
-
-/** A version only the store knows (as if an older build registered it): not in the API's build. */
-const refundSaga = defineSaga({
-  name: 'refund',
-  version: 1,
-  input: z.object({ orderId: z.string(), amount: z.number(), card: z.string() }),
-})
-  .pivot('chargeBack', {
-    command: ChargePayment,
-    payload: (o) => ({ orderId: o.orderId, amount: o.amount, card: o.card }),
-  })
-  .build();
 
 /** What the test seeded, to compute the expected answer of each query. */
 interface Seeded {

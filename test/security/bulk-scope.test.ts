@@ -1,25 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { SagaInstance } from '@sagaflow/engine';
 import { SagaInstanceRepository, withTransaction } from '@sagaflow/persistence';
-import { defineSaga } from '@sagaflow/saga-dsl';
-import { ChargePayment, orderSaga } from '@sagaflow/sample-order';
+import { orderSaga } from '@sagaflow/sample-order';
 import { Client } from 'pg';
-import { z } from 'zod';
 import { AdminApp, startAdminApi } from '../support/admin-app';
-import { createMigratedStore, orderInput, TestStore } from '../support/fixtures';
+import { createMigratedStore, orderInput, refundSaga, TestStore } from '../support/fixtures';
 import { uniqueTopicPrefix } from '../support/infrastructure';
-
-/** A second saga type, known to the store (as if another team's build registered it). */
-const refundSaga = defineSaga({
-  name: 'refund',
-  version: 1,
-  input: z.object({ orderId: z.string(), amount: z.number(), card: z.string() }),
-})
-  .pivot('chargeBack', {
-    command: ChargePayment,
-    payload: (o) => ({ orderId: o.orderId, amount: o.amount, card: o.card }),
-  })
-  .build();
 
 /**
  * Bulk operations that mix sagas a scoped credential may act on with sagas it may not: each

@@ -2,15 +2,8 @@ import { defineCommand, defineSaga } from '@sagaflow/saga-dsl';
 import { orderSaga } from '@sagaflow/sample-order';
 import { z } from 'zod';
 import { scenario } from './testing/scenario';
+import { orderInput as input } from './testing/order-input';
 
-const input = {
-  orderId: 'o-1',
-  customerId: 'c-1',
-  sku: 'sku-1',
-  quantity: 2,
-  amount: 50,
-  card: '4111111111111111',
-};
 const deadlineCause = (step: string) => ({
   step,
   kind: 'forward',

@@ -1,15 +1,8 @@
 import { orderSaga } from '@sagaflow/sample-order';
 import { compensationPlan } from './operator';
 import { scenario } from './testing/scenario';
+import { orderInput as input } from './testing/order-input';
 
-const input = {
-  orderId: 'o-1',
-  customerId: 'c-1',
-  sku: 'sku-1',
-  quantity: 2,
-  amount: 50,
-  card: '4111111111111111',
-};
 const reserved = () =>
   scenario(orderSaga)
     .start(input)

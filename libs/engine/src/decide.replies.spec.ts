@@ -3,15 +3,7 @@ import { defineCommand, defineSaga } from '@sagaflow/saga-dsl';
 import { orderSaga } from '@sagaflow/sample-order';
 import { z } from 'zod';
 import { scenario } from './testing/scenario';
-
-const input = {
-  orderId: 'o-1',
-  customerId: 'c-1',
-  sku: 'sku-1',
-  quantity: 2,
-  amount: 50,
-  card: '4111111111111111',
-};
+import { orderInput as input } from './testing/order-input';
 
 /** The order saga past its pivot, awaiting confirmOrder attempt 1. */
 function confirming() {

@@ -1,15 +1,7 @@
 import { orderSaga } from '@sagaflow/sample-order';
 import { EngineContractError, SagaEvent, SagaInstance, decide } from './index';
 import { deepFreeze, scenario } from './testing/scenario';
-
-const input = {
-  orderId: 'o-1',
-  customerId: 'c-1',
-  sku: 'sku-1',
-  quantity: 2,
-  amount: 50,
-  card: '4111111111111111',
-};
+import { orderInput as input } from './testing/order-input';
 
 /** A fresh running instance halfway through the order saga: credit reserved, inventory awaited. */
 function halfway(): SagaInstance {

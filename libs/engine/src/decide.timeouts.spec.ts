@@ -3,15 +3,7 @@ import { RetryOptions, TimeoutAction, defineCommand, defineSaga } from '@sagaflo
 import { orderSaga } from '@sagaflow/sample-order';
 import { z } from 'zod';
 import { scenario } from './testing/scenario';
-
-const input = {
-  orderId: 'o-1',
-  customerId: 'c-1',
-  sku: 'sku-1',
-  quantity: 2,
-  amount: 50,
-  card: '4111111111111111',
-};
+import { orderInput as input } from './testing/order-input';
 
 const Reserve = defineCommand({
   type: 'test.reserve',

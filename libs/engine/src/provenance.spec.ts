@@ -1,15 +1,7 @@
 import { orderSaga } from '@sagaflow/sample-order';
 import { unmatchedReply } from './provenance';
 import { scenario } from './testing/scenario';
-
-const input = {
-  orderId: 'o-1',
-  customerId: 'c-1',
-  sku: 'sku-1',
-  quantity: 2,
-  amount: 50,
-  card: '4111111111111111',
-};
+import { orderInput as input } from './testing/order-input';
 
 const address = (step: string, kind: 'forward' | 'compensate', attempt: number, id = 'saga-1') => ({
   inReplyTo: `${id}:${step}:${kind}:${attempt}`,
