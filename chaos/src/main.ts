@@ -6,7 +6,7 @@ import { ChaosRun } from './chaos-run';
 import { commitOf, figureLines, verdictTable, writeReport } from './check/report';
 import { sabotageOutcome } from './check/sabotage';
 import { Verdict } from './check/verdict';
-import { repositoryRoot } from './infra/ports';
+import { repositoryRoot } from './infra/repository-root';
 import { Topology } from './infra/topology';
 import { log } from './log';
 import { newSeed } from './random';

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { createDataSource, withTransaction } from '@sagaflow/persistence';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -10,20 +9,11 @@ import {
   deleteTopics,
   eventually,
   KAFKA_BROKERS,
+  freePort,
   uniqueTopicPrefix,
 } from './infrastructure';
 
-/** A free TCP port on loopback (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * The whole system as separate processes, on a fresh database and topic prefix:

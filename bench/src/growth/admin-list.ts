@@ -1,6 +1,6 @@
 import { ChildApp } from '../infra/child-app';
 import { withClient } from '../infra/database';
-import { freePort } from '../infra/free-port';
+import { freePort } from '../../../test/support/infrastructure';
 import { percentiles, Percentiles } from '../load/latency';
 
 export interface AdminListResult {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ChildApp, ROOT } from '../infra/child-app';
 import { recreateDatabase, dropDatabase } from '../infra/database';
-import { freePort } from '../infra/free-port';
+import { freePort } from '../../../test/support/infrastructure';
 import { deleteTopics } from '../infra/kafka-topics';
 
 export interface StackSettings {

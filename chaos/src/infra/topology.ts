@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import { createDataSource, withTransaction } from '@sagaflow/persistence';
 import { ApiKeyRepository } from '../../../apps/admin-api/src/auth/api-key.repository';
 import { Role } from '../../../apps/admin-api/src/auth/principal';
-import { createTestDatabase } from '../../../test/support/infrastructure';
+import { createTestDatabase, freePort } from '../../../test/support/infrastructure';
 import { ChaosService, SERVICES } from '../plan';
 import { Profile } from '../profiles';
 import { log } from '../log';
 import { installChaosSchema } from './chaos-database';
 import { KafkaBroker } from './kafka-broker';
 import { ManagedProcess, ProcessSpec } from './managed-process';
-import { freePort } from './ports';
 import { deleteRunKeys } from './run-redis';
 
 export interface TopologyOptions {
