@@ -28,6 +28,7 @@ import {
   deleteTopics,
   eventually,
   KAFKA_BROKERS,
+  testPool,
   uniqueTopicPrefix,
 } from '../support/infrastructure';
 import { extractGuide, GENERATED } from './guide-code';
@@ -150,7 +151,7 @@ describe('docs/dsl.md', () => {
       timers = new TimerProcessor(dataSource, registry, topics, { pollMs: 50 });
       timers.start();
       start = new StartSaga(dataSource, registry, topics);
-      pool = new Pool({ connectionString: db.url, max: 8 });
+      pool = testPool(db.url, { max: 8 });
       for (const [topic, handlers] of participants(guide)) {
         const service = new ParticipantService({
           kafka,

@@ -19,6 +19,7 @@ import {
   deleteTopics,
   eventually,
   KAFKA_BROKERS,
+  testPool,
   uniqueTopicPrefix,
 } from '../support/infrastructure';
 
@@ -63,7 +64,7 @@ describe('the participant kit and notifications (expectsReply: false)', () => {
     } finally {
       await admin.disconnect();
     }
-    pool = new Pool({ connectionString: db.url, max: 4 });
+    pool = testPool(db.url, { max: 4 });
     teardown.add('end pool', () => pool.end());
     await pool.query(`CREATE SCHEMA ${SCHEMA}`);
     await pool.query(`CREATE TABLE ${SCHEMA}.note (saga_id uuid NOT NULL, text text NOT NULL)`);

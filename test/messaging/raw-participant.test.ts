@@ -38,6 +38,7 @@ import {
   deleteTopics,
   eventually,
   KAFKA_BROKERS,
+  testPool,
   uniqueTopicPrefix,
 } from '../support/infrastructure';
 
@@ -376,7 +377,7 @@ describe('a participant written from docs/protocol.md alone (plain kafkajs) as t
     });
 
     // Kit participants: credit and inventory with the sample handlers, order with handle().
-    pool = new Pool({ connectionString: db.url, max: 8, application_name: 'raw-participant-test' });
+    pool = testPool(db.url, { max: 8, application_name: 'raw-participant-test' });
     cleanup.push({ what: 'end participant pool', run: () => pool.end() });
     const client = await pool.connect();
     try {

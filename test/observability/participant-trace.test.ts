@@ -1,12 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { CommandEnvelope, PROTOCOL } from '@sagaflow/messaging';
+import { randomBytes } from 'node:crypto';
+import { CommandEnvelope } from '@sagaflow/messaging';
 import { setupTracing, SpanTracer, Tracing } from '@sagaflow/observability';
 import { CommandProcessor, handle, ProcessedCommandStore } from '@sagaflow/participant';
 import { defineCommand } from '@sagaflow/saga-dsl';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { Pool } from 'pg';
 import { z } from 'zod';
-import { createTestDatabase } from '../support/infrastructure';
+import { forwardCommand } from '../support/commands';
+import { createTestDatabase, testPool } from '../support/infrastructure';
 
 const Reserve = defineCommand({
   type: 'obs.reserve',
@@ -20,23 +21,11 @@ const ORCHESTRATOR_SPAN = randomBytes(8).toString('hex');
 const HEADER = `00-${TRACE_ID}-${ORCHESTRATOR_SPAN}-01`;
 
 function command(): CommandEnvelope {
-  const sagaId = randomUUID();
-  return {
-    protocol: PROTOCOL,
-    messageId: `${sagaId}:reserve:forward:1`,
-    sagaId,
-    sagaType: 'obs',
-    sagaVersion: 1,
-    step: 'reserve',
-    kind: 'forward',
-    attempt: 1,
-    idempotencyKey: `${sagaId}:reserve:forward`,
-    commandType: Reserve.type,
-    replyTopic: 'obs.replies',
-    expectsReply: true,
-    compensates: null,
-    payload: { n: 1 },
-  };
+  return forwardCommand(
+    Reserve,
+    { n: 1 },
+    { sagaType: 'obs', step: 'reserve', replyTopic: 'obs.replies' },
+  );
 }
 
 /*
@@ -58,7 +47,7 @@ describe('participant kit trace continuation', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('sagaflow_obs_participant');
-    pool = new Pool({ connectionString: db.url, max: 2 });
+    pool = testPool(db.url, { max: 2 });
     const client = await pool.connect();
     await store.ensureSchema(client).finally(() => client.release());
   });

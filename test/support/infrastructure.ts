@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { Client } from 'pg';
+import { Client, Pool, PoolConfig } from 'pg';
 import { createKafka } from '@sagaflow/messaging';
 
 /** The PostgreSQL server tests use; each test file creates and drops its own database on it. */
@@ -30,6 +30,17 @@ export async function createTestDatabase(
         await c.query(`DROP DATABASE IF EXISTS ${name}`);
       }),
   };
+}
+
+/**
+ * A pg pool for a test's own database. `pool.end()` resolves before the server has read every
+ * connection's goodbye, so the `drop()` that follows may terminate one of them: pg reports that
+ * as an 'error' on the pool, and with no listener it would fail the whole suite.
+ */
+export function testPool(url: string, options: Omit<PoolConfig, 'connectionString'> = {}): Pool {
+  const pool = new Pool({ connectionString: url, ...options });
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 async function withServer<T>(work: (client: Client) => Promise<T>): Promise<T> {

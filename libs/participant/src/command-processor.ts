@@ -103,6 +103,11 @@ export class CommandProcessor {
       });
     }
     const client = await this.pool.connect();
+    // A checked-out client has no error listener of the pool's: a connection the server ends
+    // between two queries (a restart, a terminated backend) would otherwise crash the process.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => (lost = error);
+    client.on('error', onLost);
     try {
       await client.query('BEGIN');
       const answer = await this.decide(client, command, registration);
@@ -110,9 +115,10 @@ export class CommandProcessor {
       return reply(command, answer);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      return reply(command, transientFailure(error));
+      return reply(command, transientFailure(lost ?? error));
     } finally {
-      client.release();
+      client.removeListener('error', onLost);
+      client.release(lost); // a lost connection is discarded, not handed out again
     }
   }
 

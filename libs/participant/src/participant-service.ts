@@ -60,6 +60,10 @@ export class ParticipantService {
     consumerTimings(options); // fail fast on impossible timings, before anything connects
     this.store = new ProcessedCommandStore(options.schema);
     this.processor = new CommandProcessor(options.pool, this.store, options.handlers);
+    // pg re-emits an idle connection's end (server restart, terminated backend) on the pool, and an
+    // 'error' event nobody listens to kills the process. The pool opens a new connection on the
+    // next checkout, so losing an idle one is only worth a line on stderr.
+    if (options.pool.listenerCount('error') === 0) options.pool.on('error', idleConnectionLost);
   }
 
   /** Crashes seen, consumers rebuilt and reply producers replaced since start. */
@@ -141,6 +145,12 @@ export class ParticipantService {
     this.consumer = null;
     this.producer = null;
   }
+}
+
+function idleConnectionLost(error: Error): void {
+  process.stderr.write(
+    `sagaflow participant: an idle database connection ended: ${error.message}\n`,
+  );
 }
 
 function defaultMalformed(reason: string, topic: string, offset: string): void {
