@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { withTransaction } from '@sagaflow/persistence';
 import { Request } from 'express';
-import { exportJWK, generateKeyPair, JWTPayload, KeyLike, SignJWT } from 'jose';
+import { CryptoKey, exportJWK, generateKeyPair, JWTPayload, SignJWT } from 'jose';
 import { AuditLog, requestFingerprint } from '../../apps/admin-api/src/audit';
 import { Principal } from '../../apps/admin-api/src/auth';
 import { JwtVerifier } from '../../apps/admin-api/src/auth/jwt-verifier';
@@ -511,8 +511,8 @@ describe('JWT bearer tokens', () => {
   const AUDIENCE = 'sagaflow-admin';
   let jwtAdmin: AdminApp;
   let jwks: Server;
-  let signingKey: KeyLike;
-  let strangerKey: KeyLike;
+  let signingKey: CryptoKey;
+  let strangerKey: CryptoKey;
 
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256');
@@ -543,7 +543,12 @@ describe('JWT bearer tokens', () => {
 
   const token = (
     claims: JWTPayload,
-    options: { key?: KeyLike; issuer?: string; audience?: string; expires?: number | string } = {},
+    options: {
+      key?: CryptoKey;
+      issuer?: string;
+      audience?: string;
+      expires?: number | string;
+    } = {},
   ) =>
     new SignJWT({ sagaflow_role: 'operator', name: 'Alice', ...claims })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
