@@ -11,6 +11,7 @@ import { JournalRepository, SagaInstanceRepository, withConnection } from '@saga
 import {
   bootstrapStore,
   DefinitionRegistry,
+  loadDefinitionModules,
   OutboxRelay,
   ReplyBatchProcessor,
   ReplyConsumer,
@@ -57,6 +58,12 @@ describe('docs/dsl.md', () => {
     );
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
+  });
+
+  it('is a definitions module both apps can load (SAGAFLOW_DEFINITIONS, §9)', () => {
+    const loaded = loadDefinitionModules([join(GENERATED, 'dsl.ts')], [], require);
+    expect(loaded).toEqual([guide.tripSaga, guide.requestedTripSaga]);
+    expect(() => new DefinitionRegistry(loaded)).not.toThrow();
   });
 
   it('builds the trip saga with the step graph the guide describes', () => {
@@ -128,6 +135,7 @@ describe('docs/dsl.md', () => {
         consumerSessionTimeoutMs: 6000,
         timerPollMs: 50,
         lifecycleTopic: null,
+        definitionModules: [],
       };
       dataSource = await bootstrapStore(config, registry, {
         migrate: true,

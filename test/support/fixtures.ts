@@ -39,18 +39,11 @@ import {
   TimerProcessor,
   sagaflowTopics,
 } from '@sagaflow/runtime';
-import { defineSaga, SagaDefinition } from '@sagaflow/saga-dsl';
-import {
-  ChargePayment,
-  ConfirmOrder,
-  NotifyCustomer,
-  OrderInput,
-  orderSaga,
-} from '@sagaflow/sample-order';
+import { SagaDefinition } from '@sagaflow/saga-dsl';
+import { ConfirmOrder, NotifyCustomer, OrderInput, orderSaga } from '@sagaflow/sample-order';
 import { Consumer, IHeaders, Kafka, Partitioners, Producer } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import {
   CREDIT_SCHEMA,
   creditHandlers,
@@ -547,17 +540,8 @@ export function stringHeaders(headers: IHeaders): Record<string, string> {
 }
 
 /**
- * A second saga type for tests that need two: registered in the store (as if another team's
- * build, or an older one, had registered it) but not run by the sample apps, which only have
- * the order saga.
+ * A second saga type for tests that need two (the example definitions module's refund saga):
+ * registered in the store (as if another team's build, or an older one, had registered it) but
+ * not run by the sample apps unless `SAGAFLOW_DEFINITIONS` names that module.
  */
-export const refundSaga = defineSaga({
-  name: 'refund',
-  version: 1,
-  input: z.object({ orderId: z.string(), amount: z.number(), card: z.string() }),
-})
-  .pivot('chargeBack', {
-    command: ChargePayment,
-    payload: (o) => ({ orderId: o.orderId, amount: o.amount, card: o.card }),
-  })
-  .build();
+export { refundSaga } from '../../examples/definitions/refund';

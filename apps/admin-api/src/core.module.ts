@@ -4,6 +4,7 @@ import {
   bootstrapStore,
   BullmqTimerWakeups,
   DefinitionRegistry,
+  loadDefinitionModules,
   StartSaga,
 } from '@sagaflow/runtime';
 import { sampleDefinitions } from '@sagaflow/sample-order';
@@ -15,7 +16,12 @@ import { CONFIG, WAKEUPS } from './tokens';
 @Module({
   providers: [
     { provide: CONFIG, useFactory: () => loadConfig() },
-    { provide: DefinitionRegistry, useFactory: () => new DefinitionRegistry(sampleDefinitions) },
+    {
+      provide: DefinitionRegistry,
+      useFactory: (c: SagaflowConfig) =>
+        new DefinitionRegistry(loadDefinitionModules(c.definitionModules, sampleDefinitions)),
+      inject: [CONFIG],
+    },
     {
       provide: DataSource,
       useFactory: (config: SagaflowConfig, registry: DefinitionRegistry) =>

@@ -11,6 +11,9 @@ async function bootstrap(): Promise<void> {
   const app = configureApp(
     await NestFactory.create<NestExpressApplication>(AdminApiModule, {
       logger: ['log', 'warn', 'error'],
+      // A provider that cannot start (bad configuration, a bad definitions module) rejects here
+      // and is reported in one line below, instead of Nest's stack dump.
+      abortOnError: false,
     }),
   );
   const port = Number(process.env.ADMIN_API_PORT ?? 3000);

@@ -6,7 +6,12 @@ import { PROCESS_TELEMETRY } from './tokens';
 
 async function bootstrap(): Promise<void> {
   // Nest's own lines are held until the JSON logger is in place, then written through it.
-  const app = await NestFactory.create(OrchestratorModule, { bufferLogs: true });
+  // abortOnError: a provider that cannot start (bad configuration, a bad definitions module)
+  // rejects here and is reported in one line below, instead of Nest's stack dump.
+  const app = await NestFactory.create(OrchestratorModule, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   const { logger } = app.get<ProcessTelemetry>(PROCESS_TELEMETRY);
   app.useLogger(new PinoNestLogger(logger));
   app.flushLogs();

@@ -10,7 +10,12 @@ import {
   ProcessTelemetry,
   READINESS_PROBES,
 } from '@sagaflow/observability';
-import { bootstrapStore, BullmqTimerWakeups, DefinitionRegistry } from '@sagaflow/runtime';
+import {
+  bootstrapStore,
+  BullmqTimerWakeups,
+  DefinitionRegistry,
+  loadDefinitionModules,
+} from '@sagaflow/runtime';
 import { sampleDefinitions } from '@sagaflow/sample-order';
 import { DataSource } from 'typeorm';
 import { MetricsSetup } from './metrics-setup';
@@ -41,7 +46,12 @@ const wakeupLogger = new Logger('TimerWakeups');
       useFactory: (t: ProcessTelemetry) => t.registry,
       inject: [PROCESS_TELEMETRY],
     },
-    { provide: DefinitionRegistry, useFactory: () => new DefinitionRegistry(sampleDefinitions) },
+    {
+      provide: DefinitionRegistry,
+      useFactory: (c: SagaflowConfig) =>
+        new DefinitionRegistry(loadDefinitionModules(c.definitionModules, sampleDefinitions)),
+      inject: [CONFIG],
+    },
     {
       provide: DataSource,
       useFactory: (config: SagaflowConfig, registry: DefinitionRegistry) =>

@@ -22,6 +22,11 @@ export interface SagaflowConfig {
    * on time; the sweep bounds how late one can be when Redis lost its wake-up.
    */
   readonly timerPollMs: number;
+  /**
+   * Built modules exporting the saga definitions to run (`SAGAFLOW_DEFINITIONS`, comma-separated);
+   * empty runs the sample order saga.
+   */
+  readonly definitionModules: readonly string[];
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sagaflow';
@@ -56,6 +61,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SagaflowConfig
     dbPoolSize: positiveInt(env, 'SAGAFLOW_DB_POOL_SIZE', 10),
     consumerSessionTimeoutMs: positiveInt(env, 'SAGAFLOW_CONSUMER_SESSION_TIMEOUT_MS', 30_000),
     timerPollMs: positiveInt(env, 'SAGAFLOW_TIMER_POLL_MS', 1000),
+    definitionModules: (env.SAGAFLOW_DEFINITIONS ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean),
   };
 }
 

@@ -1,5 +1,6 @@
 export * from './runtime-errors';
 export * from './definition-registry';
+export * from './definition-modules';
 export * from './effect-writes';
 export * from './polling-loop';
 export * from './timer-processor';

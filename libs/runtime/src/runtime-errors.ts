@@ -6,6 +6,7 @@ export type RuntimeErrorCode =
   | 'INVALID_SAGA_INPUT'
   | 'SAGA_NOT_FOUND'
   | 'DUPLICATE_DEFINITION'
+  | 'INVALID_DEFINITION_MODULE'
   | 'MISSING_DEFINITION_VERSION'
   | 'ILLEGAL_ACTION'
   | 'VERSION_MISMATCH'
@@ -58,6 +59,21 @@ export class DuplicateDefinitionError extends SagaRuntimeError {
       `saga "${name}" v${version} is registered twice: each name and version must be defined once.`,
     );
     this.name = 'DuplicateDefinitionError';
+  }
+}
+
+/** A module named by `SAGAFLOW_DEFINITIONS` cannot be loaded or exports no saga definitions. */
+export class InvalidDefinitionModuleError extends SagaRuntimeError {
+  readonly code = 'INVALID_DEFINITION_MODULE';
+
+  constructor(
+    readonly modulePath: string,
+    problem: string,
+  ) {
+    super(
+      `SAGAFLOW_DEFINITIONS names ${modulePath}, which ${problem}. Name built JavaScript modules (comma-separated, absolute or relative to the working directory), each exporting \`definitions\`: an array of defineSaga(...).build() results.`,
+    );
+    this.name = 'InvalidDefinitionModuleError';
   }
 }
 
