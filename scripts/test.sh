@@ -33,14 +33,15 @@ npx jest --selectProjects integration --runInBand --forceExit
 # invariant of ../shared/RELIABILITY.md (method and figures in docs/reliability.md). Exit code 1
 # (an invariant failed) and 3 (inconclusive) both fail the run. SAGAFLOW_CHAOS_SMOKE=0 skips it
 # (a quick local run); SAGAFLOW_CHAOS_SEED=N replays a run's plan. In CI (CI=true) the machine is
-# the run's alone, so its PostgreSQL outage is a real server restart (--pg-restart); elsewhere
-# the server may serve others, and only the run's database is cut.
+# the run's alone, so its PostgreSQL and Redis outages are real server restarts (--pg-restart,
+# --redis-restart); elsewhere the servers may serve others: only the run's database is cut and
+# only the run's Redis keys are deleted.
 if [ "${SAGAFLOW_CHAOS_SMOKE:-1}" != "0" ]; then
   say "chaos smoke tier (two orchestrators, the admin API and misbehaving participants under faults)"
   npx tsc -p chaos/tsconfig.json
   chaos_args=(--profile smoke)
   [ -n "${SAGAFLOW_CHAOS_SEED:-}" ] && chaos_args+=(--seed "$SAGAFLOW_CHAOS_SEED")
-  [ "${CI:-}" = true ] && chaos_args+=(--pg-restart)
+  [ "${CI:-}" = true ] && chaos_args+=(--pg-restart --redis-restart)
   TS_NODE_BASEURL="$ROOT/dist" node -r tsconfig-paths/register dist/chaos/src/main.js "${chaos_args[@]}"
 fi
 

@@ -18,6 +18,21 @@ describe('chaos command line', () => {
     expect(restarts.every((e) => e.kind === 'pg-cut' && e.mode === 'restart')).toBe(true);
   });
 
+  it('deletes the run’s Redis keys by default, and restarts the whole server with --redis-restart', () => {
+    const outages = (argv: string[]) =>
+      drawSchedule(new Rng(42), parseArgs(argv).profile.nemesis, 60_000).filter(
+        (e) => e.kind === 'redis-flush',
+      );
+    expect(outages(['--profile', 'smoke']).map((e) => e.kind === 'redis-flush' && e.mode)).toEqual([
+      'flush',
+      'flush',
+    ]);
+    const restarts = outages(['--profile', 'smoke', '--redis-restart', '--pg-restart']);
+    expect(restarts.map((e) => e.kind === 'redis-flush' && e.mode)).toEqual(['restart', 'restart']);
+    // The same seed draws the same schedule either way: only how the outage is made differs.
+    expect(restarts.map((e) => e.at)).toEqual(outages(['--profile', 'smoke']).map((e) => e.at));
+  });
+
   it('keeps the profile’s counts and takes --scale, --sagas and --rate', () => {
     const { profile, seed } = parseArgs(['--profile', 'long', '--scale', '0.1', '--seed', '7']);
     expect(profile.sagas).toBe(2000);

@@ -9,7 +9,7 @@ export interface RunArgs {
   readonly sabotage: boolean;
 }
 
-export const USAGE = `usage: npm run chaos -- [--profile smoke|long] [--seed N] [--scale F] [--sagas N] [--rate R] [--no-faults] [--pg-restart] [--keep] [--sabotage]
+export const USAGE = `usage: npm run chaos -- [--profile smoke|long] [--seed N] [--scale F] [--sagas N] [--rate R] [--no-faults] [--pg-restart] [--redis-restart] [--keep] [--sabotage]
 
   --profile   smoke (default: ${PROFILES.smoke.sagas} sagas, a handful of each fault) or long (${PROFILES.long.sagas} sagas, ${PROFILES.long.nemesis.randomKills + PROFILES.long.nemesis.doubleKills} kills plus crash points)
   --seed      replays a run's plan: sagas, participant misbehaviour and fault schedule (printed first)
@@ -19,6 +19,8 @@ export const USAGE = `usage: npm run chaos -- [--profile smoke|long] [--seed N] 
   --no-faults no nemesis and well-behaved participants: a baseline of the same checks
   --pg-restart the PostgreSQL outages stop and start the whole server (pg_ctlcluster, fast
               shutdown) instead of cutting the run's database: only where nobody else uses it
+  --redis-restart the Redis outages shut the whole server down (no save) and start it again
+              instead of deleting the run's keys: only where nobody else uses it
   --keep      keep the database and the broker's data dir (always kept when a check fails)
   --sabotage  a test of the checker: break the store in one known way per invariant after the
               drain; passes (exit 0) only if every broken invariant is reported FAIL`;
@@ -30,7 +32,7 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (['keep', 'no-faults', 'sabotage', 'pg-restart', 'help'].includes(name))
+    if (['keep', 'no-faults', 'sabotage', 'pg-restart', 'redis-restart', 'help'].includes(name))
       flags.set(name, true);
     else flags.set(name, inline ?? argv[++i] ?? '');
   }
@@ -45,6 +47,7 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     'no-faults',
     'sabotage',
     'pg-restart',
+    'redis-restart',
   ];
   const unknown = [...flags.keys()].filter((f) => !known.includes(f));
   if (unknown.length > 0) throw new Error(`unknown option --${unknown[0]}\n${USAGE}`);
@@ -58,6 +61,8 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     profile = { ...profile, startsPerSecond: number(flags, 'rate', profile.startsPerSecond) };
   if (flags.has('pg-restart'))
     profile = { ...profile, nemesis: { ...profile.nemesis, pgOutage: 'restart' } };
+  if (flags.has('redis-restart'))
+    profile = { ...profile, nemesis: { ...profile.nemesis, redisOutage: 'restart' } };
   if (flags.has('no-faults')) profile = withoutFaults(profile);
   return {
     profile,

@@ -55,6 +55,12 @@ export interface NemesisPlan {
    */
   readonly pgOutage: 'cut' | 'restart';
   readonly redisFlushes: number;
+  /**
+   * How Redis is lost: `flush` deletes the run's BullMQ keys only (safe on a server others use);
+   * `restart` shuts the whole server down without saving, keeps it down a moment and starts it
+   * again with the same settings — every key and connection gone (`--redis-restart`).
+   */
+  readonly redisOutage: 'flush' | 'restart';
   /** SIGKILLs of a participant process from outside (besides their own crashes). */
   readonly participantKills: number;
   readonly operatorBursts: number;
@@ -117,6 +123,7 @@ export const SMOKE: Profile = {
     pgCutMs: 4000,
     pgOutage: 'cut',
     redisFlushes: 2,
+    redisOutage: 'flush',
     participantKills: 1,
     operatorBursts: 4,
     injections: injections(3),
@@ -145,6 +152,7 @@ export const LONG: Profile = {
     pgCutMs: 5000,
     pgOutage: 'cut',
     redisFlushes: 8,
+    redisOutage: 'flush',
     participantKills: 8,
     operatorBursts: 40,
     injections: injections(30),

@@ -1,5 +1,10 @@
 import { Death, ManagedProcess } from '../infra/managed-process';
-import { deleteRunKeys } from '../infra/run-redis';
+import {
+  canRestartRedis,
+  deleteRunKeys,
+  ensureRedisRunning,
+  restartRedis,
+} from '../infra/run-redis';
 import { REDIS_URL, Topology } from '../infra/topology';
 import { describe, log, sleep } from '../log';
 import { Rng } from '../random';
@@ -40,6 +45,8 @@ export interface CrashPointLife {
 const CRASH_POINT_WAIT_MS = 60_000;
 const QUIET_BEFORE_FLUSH_MS = 15_000;
 const QUIET_AFTER_FLUSH_MS = 20_000;
+/** How long a restarted Redis stays down: longer than a sweep period, so some timers fall due in it. */
+const REDIS_DOWN_MS = 2000;
 
 /**
  * Runs the fault schedule against the topology on two lanes, each one event after another:
@@ -60,6 +67,7 @@ export class Nemesis {
 
   /** Set once a real server restart ran: the drain makes sure the server is up. */
   private restartedPostgres = false;
+  private restartedRedis = false;
 
   constructor(
     private readonly topology: Topology,
@@ -127,6 +135,7 @@ export class Nemesis {
     await Promise.all(this.watchers);
     await this.topology.broker.start();
     if (this.restartedPostgres) await ensurePostgresRunning();
+    if (this.restartedRedis) await ensureRedisRunning(REDIS_URL);
     await allowConnections(this.topology.database.name);
     await this.topology.whenAllReady();
     const repeated = await this.operators.repeatUnanswered();
@@ -195,8 +204,16 @@ export class Nemesis {
           return cutPostgres(this.topology.database.name, event.ms);
         this.restartedPostgres = true;
         return restartPostgres(event.ms);
-      case 'redis-flush':
+      case 'redis-flush': {
+        const refused = event.mode === 'restart' ? await canRestartRedis(REDIS_URL) : 'flush';
+        if (refused === null) {
+          this.restartedRedis = true;
+          return restartRedis(REDIS_URL, REDIS_DOWN_MS);
+        }
+        if (refused !== 'flush')
+          log(`nemesis: cannot restart Redis here (${refused}); deleting the run's keys instead`);
         return `deleted ${await deleteRunKeys(REDIS_URL, this.topology.prefix)} keys`;
+      }
       case 'kill-participant':
         await this.kill(this.topology.participants.get(event.service)!, 'random');
         return;

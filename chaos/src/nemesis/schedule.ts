@@ -30,7 +30,7 @@ export type NemesisEvent = { readonly at: number } & (
   | { readonly kind: 'admin-crash-point'; readonly point: (typeof ADMIN_CRASH_POINTS)[number] }
   | { readonly kind: 'kafka-restart'; readonly mode: 'clean' | 'hard'; readonly downMs: number }
   | { readonly kind: 'pg-cut'; readonly ms: number; readonly mode: 'cut' | 'restart' }
-  | { readonly kind: 'redis-flush' }
+  | { readonly kind: 'redis-flush'; readonly mode: 'flush' | 'restart' }
   | { readonly kind: 'kill-participant'; readonly service: ChaosService }
   | { readonly kind: 'inject'; readonly injection: InjectionKind }
   | { readonly kind: 'operator-burst' }
@@ -97,7 +97,7 @@ export function drawSchedule(rng: Rng, plan: NemesisPlan, loadMs: number): Nemes
     downMs: rng.int(2000, 6000),
   }));
   times(plan.pgCuts, () => ({ at: at(), kind: 'pg-cut', ms: plan.pgCutMs, mode: plan.pgOutage }));
-  times(plan.redisFlushes, () => ({ at: at(), kind: 'redis-flush' }));
+  times(plan.redisFlushes, () => ({ at: at(), kind: 'redis-flush', mode: plan.redisOutage }));
   times(plan.participantKills, () => ({
     at: at(),
     kind: 'kill-participant',
