@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import IORedis from 'ioredis';
+import { eventually } from '../../../test/support/infrastructure';
+import { sleep } from '../log';
 
 /**
  * The run's BullMQ keys in the shared Redis: the orchestrators' timer queue is named
@@ -86,8 +88,12 @@ export async function restartRedis(redisUrl: string, ms: number): Promise<string
     redis.disconnect();
   }
   try {
-    await until(async () => !(await answers(redisUrl)), 10_000, 'Redis to go down');
-    await new Promise((r) => setTimeout(r, ms));
+    await eventually(
+      'Redis to go down',
+      async () => ((await answers(redisUrl)) ? undefined : true),
+      10_000,
+    );
+    await sleep(ms);
   } finally {
     await ensureRedisRunning(redisUrl);
   }
@@ -99,7 +105,11 @@ export async function ensureRedisRunning(redisUrl: string): Promise<void> {
   if (await answers(redisUrl)) return;
   if (!lastSettings) throw new Error('Redis is down and no restart captured its settings');
   await run('redis-server', [...lastSettings, '--daemonize', 'yes'], { timeout: 30_000 });
-  await until(() => answers(redisUrl), 30_000, 'Redis to answer after its start');
+  await eventually(
+    'Redis to answer after its start',
+    async () => (await answers(redisUrl)) || undefined,
+    30_000,
+  );
 }
 
 async function answers(redisUrl: string): Promise<boolean> {
@@ -117,13 +127,5 @@ async function answers(redisUrl: string): Promise<boolean> {
     return false;
   } finally {
     redis.disconnect();
-  }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
