@@ -1,15 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CommandEnvelope,
-  decodeReply,
-  encodeCommand,
-  ensureTopics,
-  PROTOCOL,
-  ReplyEnvelope,
-} from '@sagaflow/messaging';
+import { decodeReply, encodeCommand, ensureTopics, ReplyEnvelope } from '@sagaflow/messaging';
 import {
   handle,
   ParticipantConsumer,
@@ -20,6 +12,7 @@ import { defineCommand } from '@sagaflow/saga-dsl';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { z } from 'zod';
+import { forwardCommand } from '../support/commands';
 import { Teardown } from '../support/fixtures';
 import { Broker, kafkaSh } from '../support/own-broker';
 import { createTestDatabase, eventually, uniqueTopicPrefix } from '../support/infrastructure';
@@ -160,23 +153,12 @@ describe('participant kit resilience (a broker of its own, restarted)', () => {
   /** Publishes one command per text for new sagas (retrying while the broker settles); returns the saga ids. */
   async function send(texts: readonly string[], stallMs = 0): Promise<string[]> {
     const wires = texts.map((text) => {
-      const sagaId = randomUUID();
-      const command: CommandEnvelope = {
-        protocol: PROTOCOL,
-        messageId: `${sagaId}:note:forward:1`,
-        sagaId,
-        sagaType: 'notes',
-        sagaVersion: 1,
-        step: 'note',
-        kind: 'forward',
-        attempt: 1,
-        idempotencyKey: `${sagaId}:note:forward`,
-        commandType: Note.type,
-        replyTopic,
-        expectsReply: true,
-        compensates: null,
-        payload: { text, stallMs },
-      };
+      const command = forwardCommand(
+        Note,
+        { text, stallMs },
+        { sagaType: 'notes', step: 'note', replyTopic },
+      );
+      const { sagaId } = command;
       return { sagaId, wire: encodeCommand(command, commandTopic) };
     });
     await eventually(

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import {
   CommandEnvelope,
   createKafka,
   decodeReply,
   encodeCommand,
   ensureTopics,
-  PROTOCOL,
   ReplyEnvelope,
 } from '@sagaflow/messaging';
 import { handle, ParticipantFailure, ParticipantService } from '@sagaflow/participant';
@@ -13,6 +11,7 @@ import { defineCommand } from '@sagaflow/saga-dsl';
 import { Consumer, Partitioners, Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { z } from 'zod';
+import { forwardCommand } from '../support/commands';
 import { Teardown } from '../support/fixtures';
 import {
   createTestDatabase,
@@ -115,23 +114,11 @@ describe('the participant kit and notifications (expectsReply: false)', () => {
 
   /** Publishes a command for a new saga; returns its saga id. */
   async function send(text: string, expectsReply: boolean, times = 1): Promise<string> {
-    const sagaId = randomUUID();
     const command: CommandEnvelope = {
-      protocol: PROTOCOL,
-      messageId: `${sagaId}:note:forward:1`,
-      sagaId,
-      sagaType: 'notes',
-      sagaVersion: 1,
-      step: 'note',
-      kind: 'forward',
-      attempt: 1,
-      idempotencyKey: `${sagaId}:note:forward`,
-      commandType: Note.type,
-      replyTopic,
+      ...forwardCommand(Note, { text }, { sagaType: 'notes', step: 'note', replyTopic }),
       expectsReply,
-      compensates: null,
-      payload: { text },
     };
+    const { sagaId } = command;
     const wire = encodeCommand(command, commandTopic);
     for (let i = 0; i < times; i++) {
       await producer.send({
